@@ -1,0 +1,1 @@
+"""One module per ``varwheel`` subcommand; see :mod:`varwheel.cli` for the protocol."""

@@ -1,0 +1,159 @@
+"""The (variant) wheel filename grammar of spec section 3.
+
+``{name}-{version}(-{build})?-{python}-{abi}-{platform}(-{label})?.whl``
+
+Parsing: strip exactly the trailing ``.whl`` (labels may contain dots), split on
+``-``: 5 parts is a plain wheel; 6 parts is a build tag when the third part
+starts with a digit, otherwise a label; 7 parts is build tag and label.
+
+Example::
+
+    >>> f = WheelFilename.parse("numpy-2.3.2-cp313-cp313-linux_x86_64-x86_64_v3.whl")
+    >>> f.label, str(f.with_label(None))
+    ('x86_64_v3', 'numpy-2.3.2-cp313-cp313-linux_x86_64.whl')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from packaging.utils import canonicalize_name
+
+from varwheel.errors import InvalidFilename, InvalidLabel
+from varwheel.properties import validate_label
+
+__all__ = ["WheelFilename", "dist_info_name", "normalize_dist_name"]
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?$")
+_VERSION_RE = re.compile(r"^[A-Za-z0-9_.!+]+$")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_.]+$")
+_BUILD_RE = re.compile(r"^[0-9][A-Za-z0-9_.]*$")
+
+
+def normalize_dist_name(name: str) -> str:
+    """Name as written in wheel filenames and index files: ``canonical`` with ``_``."""
+    return canonicalize_name(name).replace("-", "_")
+
+
+def dist_info_name(name: str, version: str) -> str:
+    """The ``.dist-info`` directory that a wheel with this name and version carries."""
+    return f"{name}-{version}.dist-info"
+
+
+@dataclass(frozen=True)
+class WheelFilename:
+    """A parsed wheel filename; ``label`` is ``None`` for a plain wheel."""
+
+    name: str
+    version: str
+    build: Optional[str]
+    python: str
+    abi: str
+    platform: str
+    label: Optional[str] = None
+
+    @classmethod
+    def parse(cls, filename: str) -> "WheelFilename":
+        """Parse a filename (a bare name; directories are not allowed)."""
+        if "/" in filename or "\\" in filename:
+            raise InvalidFilename(f"{filename!r} is a path, expected a bare wheel filename")
+        if not filename.endswith(".whl"):
+            raise InvalidFilename(f"{filename!r} is not a wheel filename: it must end with '.whl'")
+        parts = filename[: -len(".whl")].split("-")
+        build: Optional[str] = None
+        label: Optional[str] = None
+        if len(parts) < 5:
+            raise InvalidFilename(
+                f"invalid wheel filename {filename!r}: too few components ({len(parts)}); "
+                "expected {name}-{version}(-{build})?-{python}-{abi}-{platform}(-{label})?.whl"
+            )
+        if len(parts) > 7:
+            raise InvalidFilename(
+                f"invalid wheel filename {filename!r}: too many components ({len(parts)}); "
+                "at most 7 (name, version, build, python, abi, platform, label)"
+            )
+        if len(parts) == 5:
+            name, version, python, abi, platform = parts
+        elif len(parts) == 6:
+            if parts[2][:1].isdigit():
+                name, version, build, python, abi, platform = parts
+            else:
+                name, version, python, abi, platform, label = parts
+        else:
+            name, version, build, python, abi, platform, label = parts
+            if not build[:1].isdigit():
+                raise InvalidFilename(
+                    f"invalid wheel filename {filename!r}: too many components: "
+                    f"{build!r} is not a build tag (build tags start with a digit)"
+                )
+        checks = (
+            ("name", name, _NAME_RE),
+            ("version", version, _VERSION_RE),
+            ("python tag", python, _TAG_RE),
+            ("abi tag", abi, _TAG_RE),
+            ("platform tag", platform, _TAG_RE),
+        )
+        for what, text, regex in checks:
+            if not text or not regex.match(text):
+                raise InvalidFilename(f"invalid wheel filename {filename!r}: {what} {text!r} is invalid")
+        if build is not None and not _BUILD_RE.match(build):
+            raise InvalidFilename(f"invalid wheel filename {filename!r}: build tag {build!r} is invalid")
+        if python[:1].isdigit():
+            raise InvalidFilename(
+                f"invalid wheel filename {filename!r}: python tag {python!r} starts with a digit"
+            )
+        if label is not None:
+            if label != label.lower():
+                raise InvalidFilename(
+                    f"invalid wheel filename {filename!r}: label {label!r} has uppercase "
+                    f"letters; labels use lowercase only (did you mean {label.lower()!r}?)"
+                )
+            try:
+                validate_label(label)
+            except InvalidLabel as exc:
+                raise InvalidFilename(f"invalid wheel filename {filename!r}: {exc}") from None
+        return cls(name, version, build, python, abi, platform, label)
+
+    def __str__(self) -> str:
+        parts = [self.name, self.version]
+        if self.build is not None:
+            parts.append(self.build)
+        parts += [self.python, self.abi, self.platform]
+        if self.label is not None:
+            parts.append(self.label)
+        return "-".join(parts) + ".whl"
+
+    @property
+    def filename(self) -> str:
+        return str(self)
+
+    @property
+    def is_variant(self) -> bool:
+        return self.label is not None
+
+    def with_label(self, label: Optional[str]) -> "WheelFilename":
+        """The same wheel with ``label`` (``None``: the plain name)."""
+        if label is not None:
+            validate_label(label)
+        return replace(self, label=label)
+
+    @property
+    def dist_info(self) -> str:
+        """Expected ``.dist-info`` directory name (never carries the label)."""
+        return dist_info_name(self.name, self.version)
+
+    @property
+    def project(self) -> str:
+        """Normalized distribution name (``foo_bar``)."""
+        return normalize_dist_name(self.name)
+
+    def tags(self) -> list[tuple[str, str, str]]:
+        """Expanded compressed tag sets: ``py2.py3-none-any`` -> two tags."""
+        return [
+            (py, abi, plat)
+            for py in self.python.split(".")
+            for abi in self.abi.split(".")
+            for plat in self.platform.split(".")
+        ]

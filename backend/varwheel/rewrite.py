@@ -1,0 +1,341 @@
+"""Streaming wheel rewrite: copy members raw, swap variant.json, regenerate RECORD.
+
+Every kept member is copied as it is on disk, local header, compressed bytes
+and data descriptor included: nothing is inflated or deflated, so a 1 GiB
+wheel costs about what ``cp`` costs.  Only ``variant.json``, ``RECORD`` and the
+central directory are new.  ZIP64 is written when the member count, an offset
+or the central directory's size needs it.
+
+Safety rules (the "never destroy input" principle):
+
+* the input is opened and checked (:class:`~varwheel.wheelfile.WheelArchive`)
+  before anything is written;
+* output goes to a temporary file in the output folder, renamed into place;
+* the output path may not be the input; an existing different file is
+  replaced only with ``force``; an identical one is left untouched;
+* on any failure the temporary file is removed.
+
+Reproducibility: new members get their timestamp from ``SOURCE_DATE_EPOCH``
+when set, otherwise from the input's RECORD member, so the same input and
+arguments give byte-identical output.
+
+Example::
+
+    rewrite_wheel("dist/pkg-1.0-py3-none-any.whl",
+                  "out/pkg-1.0-py3-none-any-v3.whl",
+                  variant_json=request.variant_json)
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import struct
+import tempfile
+import time
+import zipfile
+import zlib
+from pathlib import Path
+from typing import BinaryIO, List, Optional, Tuple
+
+from varwheel.errors import InvalidWheel, OutputExists
+from varwheel.filename import WheelFilename
+from varwheel.wheelfile import CHUNK, RecordRow, WheelArchive, format_record, record_hash
+
+__all__ = ["rewrite_wheel", "atomic_output", "new_member_date_time", "same_path"]
+
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
+_EOCD = struct.Struct("<4sHHHHIIH")
+_EOCD64 = struct.Struct("<4sQHHIIQQQQ")
+_LOCATOR64 = struct.Struct("<4sIQI")
+_U32 = 0xFFFFFFFF
+_U16 = 0xFFFF
+
+
+def same_path(a: "str | os.PathLike[str]", b: "str | os.PathLike[str]") -> bool:
+    a, b = Path(a), Path(b)
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def new_member_date_time(archive: WheelArchive) -> Tuple[int, int, int, int, int, int]:
+    """Timestamp for members we create: ``SOURCE_DATE_EPOCH`` or the input RECORD's."""
+    sde = os.environ.get("SOURCE_DATE_EPOCH")
+    if sde:
+        try:
+            seconds = int(sde)
+        except ValueError:
+            raise InvalidWheel(f"SOURCE_DATE_EPOCH={sde!r} is not an integer number of seconds") from None
+        seconds = max(seconds, 315532800)  # zip cannot store dates before 1980
+        return time.gmtime(seconds)[:6]
+    return archive.getinfo(archive.record_name).date_time
+
+
+def _strip_zip64_extra(extra: bytes) -> bytes:
+    out = bytearray()
+    i = 0
+    while i + 4 <= len(extra):
+        header_id, size = struct.unpack_from("<HH", extra, i)
+        block = extra[i : i + 4 + size]
+        if header_id != 0x0001:
+            out += block
+        i += 4 + size
+    out += extra[i:]  # trailing garbage, kept as is
+    return bytes(out)
+
+
+def _dos_date_time(dt: Tuple[int, int, int, int, int, int]) -> Tuple[int, int]:
+    year, month, day, hour, minute, second = dt
+    return ((year - 1980) << 9 | month << 5 | day), (hour << 11 | minute << 5 | second // 2)
+
+
+class _Writer:
+    """Appends local entries to an output stream and remembers central records."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.offset = 0
+        self.central: List[bytes] = []
+
+    def _write(self, data: bytes) -> None:
+        self.out.write(data)
+        self.offset += len(data)
+
+    def copy_raw(self, src: BinaryIO, info: zipfile.ZipInfo) -> None:
+        """Copy a member's local header, data and data descriptor verbatim."""
+        src.seek(info.header_offset)
+        header = src.read(_LOCAL.size)
+        if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
+            raise InvalidWheel(f"member {info.filename!r}: bad local header at offset {info.header_offset}")
+        fields = _LOCAL.unpack(header)
+        name_len, extra_len = fields[9], fields[10]
+        rest = src.read(name_len + extra_len)
+        local_extra = rest[name_len:]
+        new_offset = self.offset
+        self._write(header + rest)
+        remaining = info.compress_size
+        while remaining:
+            chunk = src.read(min(CHUNK, remaining))
+            if not chunk:
+                raise InvalidWheel(f"member {info.filename!r}: data truncated")
+            self._write(chunk)
+            remaining -= len(chunk)
+        if info.flag_bits & 0x08:
+            zip64 = any(
+                struct.unpack_from("<H", local_extra, i)[0] == 0x0001
+                for i in _extra_offsets(local_extra)
+            ) or info.compress_size >= _U32 or info.file_size >= _U32
+            sig = src.read(4)
+            size = 16 if zip64 else 8
+            body = sig + src.read(4 + size) if sig == b"PK\x07\x08" else sig + src.read(size)
+            self._write(body)
+        self._central_entry(info, new_offset)
+
+    def _central_entry(self, info: zipfile.ZipInfo, offset: int) -> None:
+        extra = _strip_zip64_extra(info.extra)
+        z64 = b""
+        file_size, compress_size, header_offset = info.file_size, info.compress_size, offset
+        if file_size >= _U32 or compress_size >= _U32 or offset >= _U32:
+            # The ZIP64 block holds, in order, only the fields that overflow... but
+            # readers (zipfile included) expect sizes first: write those that are maxed.
+            vals = []
+            if file_size >= _U32 or compress_size >= _U32:
+                vals += [file_size, compress_size]
+                file_size = compress_size = _U32
+            if offset >= _U32:
+                vals.append(offset)
+                header_offset = _U32
+            z64 = struct.pack("<HH", 0x0001, 8 * len(vals)) + struct.pack(f"<{len(vals)}Q", *vals)
+        extra = z64 + extra
+        name = info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        comment = info.comment or b""
+        date, tm = _dos_date_time(info.date_time)
+        version_needed = max(info.extract_version, 45 if z64 else 0)
+        self.central.append(
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                info.create_version,
+                info.create_system,
+                version_needed,
+                info.flag_bits,
+                info.compress_type,
+                tm,
+                date,
+                info.CRC,
+                compress_size,
+                file_size,
+                len(name),
+                len(extra),
+                len(comment),
+                0,
+                info.internal_attr,
+                info.external_attr,
+                header_offset,
+            )
+            + name
+            + extra
+            + comment
+        )
+
+    def add_new(self, name: str, data: bytes, date_time) -> None:
+        """Write a new deflated member (small: variant.json, RECORD)."""
+        info = zipfile.ZipInfo(name, date_time=date_time)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.external_attr = (0o100644 & 0xFFFF) << 16
+        info.create_system = 3
+        info.create_version = 20
+        info.extract_version = 20
+        info.flag_bits = 0x800 if not name.isascii() else 0
+        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = compressor.compress(data) + compressor.flush()
+        info.CRC = zlib.crc32(data) & _U32
+        info.compress_size = len(body)
+        info.file_size = len(data)
+        encoded = name.encode("utf-8")
+        date, tm = _dos_date_time(date_time)
+        offset = self.offset
+        self._write(
+            _LOCAL.pack(
+                b"PK\x03\x04", 20, info.flag_bits, info.compress_type, tm, date,
+                info.CRC, len(body), len(data), len(encoded), 0,
+            )
+            + encoded
+        )
+        self._write(body)
+        info.extra = b""
+        self._central_entry(info, offset)
+
+    def finish(self, comment: bytes = b"") -> None:
+        cd_offset = self.offset
+        for record in self.central:
+            self._write(record)
+        cd_size = self.offset - cd_offset
+        count = len(self.central)
+        if count >= _U16 or cd_size >= _U32 or cd_offset >= _U32:
+            eocd64_offset = self.offset
+            self._write(_EOCD64.pack(b"PK\x06\x06", _EOCD64.size - 12, 45, 45, 0, 0, count, count, cd_size, cd_offset))
+            self._write(_LOCATOR64.pack(b"PK\x06\x07", 0, eocd64_offset, 1))
+            self._write(
+                _EOCD.pack(b"PK\x05\x06", 0, 0, min(count, _U16), min(count, _U16),
+                           min(cd_size, _U32), min(cd_offset, _U32), len(comment))
+                + comment
+            )
+        else:
+            self._write(_EOCD.pack(b"PK\x05\x06", 0, 0, count, count, cd_size, cd_offset, len(comment)) + comment)
+
+
+def _extra_offsets(extra: bytes):
+    i = 0
+    while i + 4 <= len(extra):
+        yield i
+        i += 4 + struct.unpack_from("<H", extra, i + 2)[0]
+
+
+class atomic_output:
+    """Context manager yielding a temp file in ``dest``'s folder, renamed onto ``dest`` on success.
+
+    ``force=False`` refuses to replace an existing file whose bytes differ from
+    what was written; an identical existing file is kept as it is.
+    """
+
+    def __init__(self, dest: "str | os.PathLike[str]", *, force: bool = False) -> None:
+        self.dest = Path(dest)
+        self.force = force
+        self.tmp: Optional[Path] = None
+        self.unchanged = False
+
+    def __enter__(self) -> BinaryIO:
+        self.dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=self.dest.parent)
+        self.tmp = Path(name)
+        self.fh = os.fdopen(fd, "wb")
+        return self.fh
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        assert self.tmp is not None
+        try:
+            self.fh.close()
+            if exc_type is not None:
+                return
+            if self.dest.exists():
+                if self.dest.is_dir():
+                    raise OutputExists(f"{self.dest}: is a directory")
+                if filecmp.cmp(self.tmp, self.dest, shallow=False):
+                    self.unchanged = True
+                    return
+                if not self.force:
+                    raise OutputExists(
+                        f"{self.dest} already exists with different content; pass --force to replace it"
+                    )
+            os.chmod(self.tmp, 0o644)
+            os.replace(self.tmp, self.dest)
+            self.tmp = None
+        finally:
+            if self.tmp is not None and self.tmp.exists():
+                self.tmp.unlink()
+
+
+def rewrite_wheel(
+    src: "str | os.PathLike[str]",
+    dest: "str | os.PathLike[str]",
+    *,
+    variant_json: Optional[bytes],
+    force: bool = False,
+    verify: bool = False,
+    archive: Optional[WheelArchive] = None,
+) -> Path:
+    """Write ``dest``: ``src`` with its variant.json replaced by ``variant_json``.
+
+    ``variant_json=None`` removes variant.json (``unmake-variant``).  ``dest``
+    is the full output path; the caller chooses the name (label or not).
+    ``verify`` first checks every member against RECORD.
+    """
+    src, dest = Path(src), Path(dest)
+    WheelFilename.parse(dest.name)
+    if same_path(src, dest) or (not dest.exists() and src.resolve() == dest.resolve()):
+        raise OutputExists(f"refusing to write over the input wheel {src}; choose another output folder")
+    own = archive is None
+    arch = archive or WheelArchive(src)
+    try:
+        if verify:
+            problems = arch.record_problems()
+            if problems:
+                shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+                raise InvalidWheel(f"{src}: RECORD verification failed: {shown}")
+        rows = arch.record()
+        vj_name = arch.variant_json_name
+        record_name = arch.record_name
+        drop = {vj_name, record_name, record_name + ".jws", record_name + ".p7s"}
+        kept_rows = [r for r in rows if r.path not in drop]
+        if variant_json is not None:
+            kept_rows.append(RecordRow(vj_name, record_hash(variant_json), str(len(variant_json))))
+        kept_rows.append(RecordRow(record_name, "", ""))
+        record_bytes = format_record(kept_rows)
+        date_time = new_member_date_time(arch)
+        with atomic_output(dest, force=force) as out, open(src, "rb") as raw:
+            writer = _Writer(out)
+            for info in arch.members:
+                if info.filename in drop:
+                    continue
+                writer.copy_raw(raw, info)
+            if variant_json is not None:
+                writer.add_new(vj_name, variant_json, date_time)
+            writer.add_new(record_name, record_bytes, date_time)
+            writer.finish(arch.zip.comment or b"")
+    finally:
+        if own:
+            arch.close()
+    return dest
+
+
+def copy_file_atomic(src: "str | os.PathLike[str]", dest: "str | os.PathLike[str]", *, force: bool = False) -> Path:
+    """Copy ``src`` to ``dest`` through :class:`atomic_output` (used for renames that keep bytes)."""
+    if same_path(src, dest):
+        raise OutputExists(f"refusing to copy {src} onto itself")
+    with atomic_output(dest, force=force) as out, open(src, "rb") as fh:
+        shutil.copyfileobj(fh, out, CHUNK)
+    return Path(dest)
