@@ -1,0 +1,100 @@
+"""Fixtures shared by every test module.
+
+* ``run_varwheel(*args)``: run the real CLI in a subprocess (``python -m
+  varwheel``), return the CompletedProcess (text mode).
+* ``wheel_factory``: :func:`fixtures.wheel_factory.make_wheel` bound to a tmp folder.
+* ``uv_bin``: path of the pinned uv binary from the test extra.
+* ``varwheel_wheelhouse``: a folder holding a wheel of *this* checkout of
+  varwheel, built once per session, for isolated builds (find-links) so they
+  never take varwheel from an index.
+
+Area-specific helpers live in ``tests/helpers_<area>.py`` modules.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # so that ``fixtures`` and ``tests`` import
+
+from fixtures.wheel_factory import make_wheel  # noqa: E402
+
+
+@pytest.fixture
+def run_varwheel():
+    def run(*args, cwd=None, env=None, check=False, input=None):
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        proc = subprocess.run(
+            [sys.executable, "-m", "varwheel", *map(str, args)],
+            cwd=cwd,
+            env=full_env,
+            capture_output=True,
+            text=True,
+            input=input,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"varwheel {' '.join(map(str, args))} exited {proc.returncode}\n"
+                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+            )
+        return proc
+
+    return run
+
+
+@pytest.fixture
+def wheel_factory(tmp_path):
+    def factory(name="demo", version="1.0", files=None, *, directory=None, **kwargs):
+        return make_wheel(directory or tmp_path / "wheels", name, version, files, **kwargs)
+
+    return factory
+
+
+def _find_uv() -> str:
+    candidate = Path(sys.executable).parent / "uv"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("uv")
+    if not found:
+        pytest.fail("uv is not installed: install the test extra (pip install -e '.[test]')")
+    return found
+
+
+@pytest.fixture(scope="session")
+def uv_bin() -> str:
+    uv = _find_uv()
+    version = subprocess.run([uv, "--version"], capture_output=True, text=True).stdout
+    assert "0.13.9" in version, f"tests expect uv 0.13.9 (the test extra pins it), found {version!r}"
+    return uv
+
+
+@pytest.fixture(scope="session")
+def varwheel_wheelhouse(tmp_path_factory) -> Path:
+    """Build this checkout of varwheel into a wheel once per session."""
+    out = tmp_path_factory.mktemp("varwheel-wheelhouse")
+    build_dir = tmp_path_factory.mktemp("varwheel-src")
+    # Build from a copy so that the checkout gets no build/ or egg-info litter.
+    src = build_dir / "varwheel"
+    shutil.copytree(
+        ROOT,
+        src,
+        ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "examples", "bench", "fixtures"),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(src)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert list(out.glob("varwheel-*.whl")), "no varwheel wheel was built"
+    return out
