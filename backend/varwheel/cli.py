@@ -67,7 +67,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         return int(args._run(args) or 0)
     except InvalidInput as exc:
-        print(f"varwheel: error: {exc}", file=sys.stderr)
+        # One line, whatever a library put into the message.
+        message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+        print(f"varwheel: error: {message}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("varwheel: interrupted", file=sys.stderr)

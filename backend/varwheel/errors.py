@@ -17,7 +17,10 @@ __all__ = [
     "InvalidPyproject",
     "InvalidWheel",
     "OutputExists",
+    "OutputError",
     "InconsistentVariants",
+    "InvalidConfigSetting",
+    "ToolchainError",
 ]
 
 
@@ -57,5 +60,17 @@ class OutputExists(InvalidInput):
     """The output path exists with different content and ``--force`` was not given."""
 
 
+class OutputError(InvalidInput):
+    """The output cannot be written (folder not creatable or writable, disk full, ...)."""
+
+
 class InconsistentVariants(InvalidInput):
     """Several wheels (or index files) disagree about one label, provider or order."""
+
+
+class InvalidConfigSetting(InvalidInput):
+    """A ``-C``/``--config-settings`` value that the build backend owns is malformed."""
+
+
+class ToolchainError(InvalidInput):
+    """The compiler/toolkit a build would use cannot produce the requested variant."""

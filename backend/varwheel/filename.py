@@ -96,9 +96,9 @@ class WheelFilename:
             ("platform tag", platform, _TAG_RE),
         )
         for what, text, regex in checks:
-            if not text or not regex.match(text):
+            if not text or not regex.fullmatch(text):
                 raise InvalidFilename(f"invalid wheel filename {filename!r}: {what} {text!r} is invalid")
-        if build is not None and not _BUILD_RE.match(build):
+        if build is not None and not _BUILD_RE.fullmatch(build):
             raise InvalidFilename(f"invalid wheel filename {filename!r}: build tag {build!r} is invalid")
         if python[:1].isdigit():
             raise InvalidFilename(

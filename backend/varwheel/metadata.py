@@ -77,8 +77,21 @@ def _str_list(value: Any, where: str, *, nonempty: bool = True, unique: bool = T
 
 def _match_all(items: Iterable[str], regex, where: str, what: str) -> None:
     for item in items:
-        if not regex.match(item):
+        if not isinstance(item, str) or not regex.fullmatch(item):
             raise InvalidMetadata(f"{where}: {what} {item!r} is invalid (allowed: {regex.pattern})")
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _reject_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
 
 
 @dataclass(frozen=True)
@@ -125,7 +138,7 @@ class Provider:
         for key in data:
             if key not in _PROVIDER_KEYS:
                 raise InvalidMetadata(
-                    f"{where}: unknown key {key!r} (allowed: {', '.join(_PROVIDER_KEYS)})"
+                    f"{where}.{key}: unknown key (allowed: {', '.join(_PROVIDER_KEYS)})"
                 )
         requires = tuple(_str_list(data["requires"], f"{where}.requires")) if "requires" in data else ()
         build_requires = (
@@ -138,20 +151,25 @@ class Provider:
                 f"{where}.build-requires: only allowed in pyproject.toml; a wheel records "
                 "the plugin's answer as static-properties instead"
             )
-        for req in requires + build_requires:
-            if not req.strip():
-                raise InvalidMetadata(f"{where}: empty requirement")
-            try:
-                from packaging.requirements import InvalidRequirement, Requirement
+        from packaging.requirements import InvalidRequirement, Requirement
 
-                Requirement(req)
-            except InvalidRequirement as exc:
-                raise InvalidMetadata(f"{where}: requirement {req!r} is invalid: {exc}") from None
+        for key, reqs in (("requires", requires), ("build-requires", build_requires)):
+            for req in reqs:
+                if not req.strip():
+                    raise InvalidMetadata(f"{where}.{key}: empty requirement")
+                try:
+                    Requirement(req)
+                except InvalidRequirement as exc:
+                    # packaging's message spans three lines (text, echo, caret): keep the first.
+                    reason = str(exc).splitlines()[0] if str(exc) else "unparsable"
+                    raise InvalidMetadata(
+                        f"{where}.{key}: requirement {req!r} is invalid: {reason}"
+                    ) from None
         plugin_api = data.get("plugin-api")
         if plugin_api is not None:
             if not isinstance(plugin_api, str) or not plugin_api.strip():
                 raise InvalidMetadata(f"{where}.plugin-api: expected 'module:attr', got {plugin_api!r}")
-            if not _PLUGIN_API_RE.match(plugin_api):
+            if not _PLUGIN_API_RE.fullmatch(plugin_api):
                 raise InvalidMetadata(f"{where}.plugin-api: {plugin_api!r} is not 'module' or 'module:attr'")
             if not (requires or build_requires):
                 raise InvalidMetadata(f"{where}.plugin-api: only valid together with requires")
@@ -242,7 +260,12 @@ class VariantDocument:
     def loads(cls, raw: bytes | str, *, source: str = "variant.json") -> "VariantDocument":
         """Parse and validate JSON text; errors name ``source`` and the key path."""
         try:
-            data = json.loads(raw)
+            data = json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
+        except _DuplicateKey as exc:
+            raise InvalidMetadata(
+                f"{source}: key {exc.args[0]!r} appears twice in one JSON object; "
+                "readers would silently keep only one of them"
+            ) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidMetadata(f"{source}: not valid JSON: {exc}") from None
         return cls.from_json(data, source=source)

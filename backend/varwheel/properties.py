@@ -58,9 +58,9 @@ _PART_RULES = (
 def _check_part(kind: str, text: str, *, context: str) -> str:
     for name, regex, allowed in _PART_RULES:
         if name == kind:
-            if not regex.match(text):
+            if not regex.fullmatch(text):
                 hint = ""
-                if text.lower() != text and regex.match(text.lower()):
+                if text.lower() != text and regex.fullmatch(text.lower()):
                     hint = f" (did you mean {text.lower()!r}?)"
                 elif kind == "namespace" and "-" in text:
                     hint = f" (did you mean {text.replace('-', '_')!r}?)"
@@ -248,11 +248,11 @@ def validate_label(label: str) -> str:
     """Check ``label`` against ``^[0-9a-z_.]+$``; return it unchanged."""
     if not isinstance(label, str) or not label:
         raise InvalidLabel("variant label is empty: use lowercase letters, digits, '_' and '.'")
-    if not LABEL_RE.match(label):
+    if not LABEL_RE.fullmatch(label):
         hint = ""
-        if LABEL_RE.match(label.lower()):
+        if LABEL_RE.fullmatch(label.lower()):
             hint = f" (did you mean {label.lower()!r}?)"
-        elif "-" in label and LABEL_RE.match(label.replace("-", "_")):
+        elif "-" in label and LABEL_RE.fullmatch(label.replace("-", "_")):
             hint = f" (did you mean {label.replace('-', '_')!r}? '-' separates filename components)"
         raise InvalidLabel(
             f"variant label {label!r} is invalid: use only lowercase letters, digits, '_' and '.'{hint}"
@@ -272,4 +272,4 @@ def label_warnings(label: str) -> list[str]:
 
 def looks_like_hash_label(label: str) -> bool:
     """True for 8 lowercase hex digits: the shape of a default (hash) label."""
-    return bool(_HASH_LABEL_RE.match(label))
+    return bool(_HASH_LABEL_RE.fullmatch(label))

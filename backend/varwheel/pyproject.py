@@ -39,6 +39,8 @@ class VariantProject:
     providers: Dict[str, Provider] = field(default_factory=dict)
     variants: Dict[str, VariantDescription] = field(default_factory=dict)
     source: str = "pyproject.toml"
+    #: Non-fatal remarks (e.g. providers missing from default-priorities).
+    warnings: List[str] = field(default_factory=list)
 
     @property
     def declares_null(self) -> bool:
@@ -74,7 +76,7 @@ def parse_variant_table(table: Any, *, source: str = "pyproject.toml") -> Varian
                 f"{source}: {where}.namespace: expected a non-empty list of namespaces, got {ns_list!r}"
             )
         for ns in ns_list:
-            if not isinstance(ns, str) or not NAMESPACE_RE.match(ns):
+            if not isinstance(ns, str) or not NAMESPACE_RE.fullmatch(ns):
                 raise InvalidPyproject(
                     f"{source}: {where}.namespace: {ns!r} is not a valid namespace "
                     "(lowercase letters, digits, '_')"
@@ -89,7 +91,7 @@ def parse_variant_table(table: Any, *, source: str = "pyproject.toml") -> Varian
         raise InvalidPyproject(f"{source}: variant.providers: expected a table of namespaces")
     for namespace, entry in raw_providers.items():
         where = f"variant.providers.{namespace}"
-        if not NAMESPACE_RE.match(namespace):
+        if not NAMESPACE_RE.fullmatch(namespace):
             raise InvalidPyproject(
                 f"{source}: {where}: {namespace!r} is not a valid namespace (lowercase letters, digits, '_')"
             )
@@ -97,13 +99,19 @@ def parse_variant_table(table: Any, *, source: str = "pyproject.toml") -> Varian
             providers[namespace] = Provider.from_json(entry, where, allow_build_requires=True)
         except InvalidInput as exc:
             raise InvalidPyproject(f"{source}: {exc}") from None
+    warnings: List[str] = []
     if priorities and providers:
+        # The spec's own example declares blas_lapack in providers but not in
+        # default-priorities; variant.json needs both to agree, so rank the
+        # unlisted namespaces after the listed ones, in table order, and say so.
         missing = [ns for ns in providers if ns not in priorities]
         if missing:
-            raise InvalidPyproject(
-                f"{source}: variant.default-priorities.namespace: does not list "
-                f"{', '.join(missing)} declared in variant.providers; add "
-                f"{', '.join(repr(m) for m in missing)} to the list"
+            priorities += missing
+            warnings.append(
+                f"{source}: variant.default-priorities.namespace does not list "
+                f"{', '.join(missing)} (declared in variant.providers); ranking "
+                f"{'it' if len(missing) == 1 else 'them'} after the listed namespaces: "
+                f"{priorities!r}"
             )
 
     variants: Dict[str, VariantDescription] = {}
@@ -122,7 +130,7 @@ def parse_variant_table(table: Any, *, source: str = "pyproject.toml") -> Varian
                 msg = f"{where}: {msg}"
             raise InvalidPyproject(f"{source}: {msg}") from None
         variants[label] = desc
-    project = VariantProject(priorities, providers, variants, source)
+    project = VariantProject(priorities, providers, variants, source, warnings)
     _check_static(project)
     return project
 
@@ -134,7 +142,14 @@ def _check_static(project: VariantProject) -> None:
             if provider is None or not provider.static_properties:
                 continue
             allowed = provider.static.get(prop.feature)
-            if allowed is None or prop.value not in allowed:
+            if allowed is None:
+                raise InvalidPyproject(
+                    f"{project.source}: variant.variants.{label}.{prop.namespace}.{prop.feature}: "
+                    f"feature {prop.feature!r} is not declared in "
+                    f"variant.providers.{prop.namespace}.static-properties "
+                    f"(declared: {', '.join(provider.static)})"
+                )
+            if prop.value not in allowed:
                 raise InvalidPyproject(
                     f"{project.source}: variant.variants.{label}.{prop.namespace}.{prop.feature}: "
                     f"{prop.value!r} is not declared in "

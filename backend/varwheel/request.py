@@ -101,7 +101,8 @@ def resolve_variant(
         default_priorities=priorities,
         metadata_format=metadata_format,
     )
-    return VariantRequest(label, desc, document, label_warnings(label))
+    warnings = list(project.warnings) if project is not None else []
+    return VariantRequest(label, desc, document, warnings + label_warnings(label))
 
 
 def _providers_for(

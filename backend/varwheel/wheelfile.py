@@ -228,6 +228,14 @@ class WheelArchive:
                     return
                 yield chunk
 
+    def verify_record(self) -> None:
+        """Raise :class:`InvalidWheel` listing (up to five) :meth:`record_problems`."""
+        problems = self.record_problems()
+        if problems:
+            shown = "; ".join(problems[:5])
+            more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+            raise InvalidWheel(f"{self.path}: RECORD verification failed: {shown}{more}")
+
     def record_problems(self, *, skip: Tuple[str, ...] = ()) -> List[str]:
         """Stream every member through sha256 and compare with RECORD.
 

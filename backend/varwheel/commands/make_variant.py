@@ -39,10 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from varwheel.errors import InvalidInput
-    from varwheel.make import make_variant
+    from varwheel.make import make_variant, variant_output_path
     from varwheel.pyproject import load_variant_project
     from varwheel.request import resolve_variant
+    from varwheel.wheelfile import WheelArchive
 
     properties = flatten(args.properties)
     if not properties and not args.null_variant and not args.variant_label:
@@ -57,7 +60,46 @@ def run(args: argparse.Namespace) -> int:
     )
     for message in request.warnings:
         warn(message)
+
+    # Check every input (structure; RECORD with --verify) before writing
+    # anything, so that a bad third wheel does not leave two outputs behind.
+    planned = {}
     for src in args.files:
-        out = make_variant(src, args.outdir, request, force=args.force, verify=args.verify)
-        print(out)
+        with WheelArchive(src) as archive:
+            dest = variant_output_path(archive, args.outdir, request.label)
+            if args.verify:
+                archive.verify_record()
+        key = Path(dest).absolute()
+        if key in planned:
+            raise InvalidInput(f"{planned[key]} and {src} would both be written to {dest}")
+        planned[key] = src
+
+    missing_dirs = []  # innermost first: the order to remove them in
+    probe = Path(args.outdir).absolute()
+    while not probe.exists() and probe != probe.parent:
+        missing_dirs.append(probe)
+        probe = probe.parent
+    written = []
+    created = []
+    try:
+        for dest, src in planned.items():
+            existed = dest.exists()
+            written.append(make_variant(src, args.outdir, request, force=args.force))
+            if not existed:
+                created.append(dest)
+    except BaseException:
+        # All or nothing: remove the outputs this run created before failing.
+        for path in created:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+        for folder in missing_dirs:
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        raise
+    for path in written:
+        print(path)
     return 0
