@@ -88,7 +88,7 @@ def varwheel_wheelhouse(tmp_path_factory) -> Path:
     shutil.copytree(
         ROOT,
         src,
-        ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "examples", "bench", "fixtures"),
+        ignore=shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "examples", "bench", "fixtures"),
     )
     # Isolated: the project's `license = "MIT"` needs setuptools >= 77, newer than
     # what a test environment may have installed.

@@ -73,10 +73,12 @@ class Frontend:
         self.env["UV_CACHE_DIR"] = str(scratch / "uv-cache")
         self.env.pop("VARWHEEL_DEBUG", None)
 
-    def build(self, project: Path, outdir: Path, settings: Settings = (), *, sdist: bool = False, check: bool = True, extra: Sequence[str] = ()) -> subprocess.CompletedProcess:
-        """``python -m build -w -Ckey=value ...`` (``-Ckey`` alone for an empty value, as users type it)."""
+    def build(self, project: Path, outdir: Path, settings: Settings = (), *, with_sdist: bool = False, check: bool = True, extra: Sequence[str] = ()) -> subprocess.CompletedProcess:
+        """``python -m build -w -Ckey=value ...`` (``-Ckey`` alone for an empty value, as users type it).
+
+        ``with_sdist``: no ``-w``: the sdist, then the wheel built from it."""
         args = [sys.executable, "-m", "build", "--outdir", outdir, *extra]
-        if not sdist:
+        if not with_sdist:
             args.append("--wheel")
         for key, value in pairs(settings):
             args.append(f"-C{key}={value}" if value != "" else f"-C{key}")
@@ -128,6 +130,16 @@ def install_and_run(wheel: Path, venv: Path, code: str, *, env: Optional[Mapping
     python = new_venv(venv)
     run([UV, "pip", "install", "--preview-features", "wheel-variants", "--python", python, "--no-deps", "--offline", wheel], env=env)
     return run([python, "-c", code], cwd=venv).stdout.strip()
+
+
+def unpack_and_run(wheel: Path, dest: Path, code: str) -> str:
+    """Unpack ``wheel`` and run ``code`` with it on sys.path (for variants uv cannot
+    evaluate, such as ISA features its built-in x86_64 provider does not report)."""
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(dest)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(dest)
+    return run([sys.executable, "-c", code], cwd=dest, env=env).stdout.strip()
 
 
 class HookCaller:

@@ -52,7 +52,7 @@ SYS_TAGS = _sys_tags()
 # test_uv_differential.test_linux_tag_order_differs_from_uv).
 _PORTABLE = [t for t in SYS_TAGS if "-linux_" not in t]
 GOOD_TAGS = sorted({_PORTABLE[0], _PORTABLE[min(4, len(_PORTABLE) - 1)],
-                    next((t for t in SYS_TAGS if "-abi3-" in t), "py3-none-any"),
+                    next((t for t in _PORTABLE if "-abi3-" in t), "py3-none-any"),
                     next((t for t in SYS_TAGS if t.endswith("-none-any") and t.startswith("cp")), "py3-none-any"),
                     "py3-none-any"})
 BAD_TAGS = ["cp27-cp27mu-manylinux1_i686", "py2-none-any"]
@@ -65,6 +65,7 @@ class Wheel:
     label: Optional[str]
     props: List[str] = field(default_factory=list)
     tag: str = "py3-none-any"
+    build: Optional[str] = None
 
 
 @dataclass
@@ -103,7 +104,8 @@ def build_family(family: Family, directory: Path) -> Path:
     for rel in family.releases:
         docs = []
         for i, wheel in enumerate(rel.wheels):
-            src = make_wheel(directory / ".src" / rel.version / str(i), family.name, rel.version, tag=wheel.tag)
+            src = make_wheel(directory / ".src" / rel.version / str(i), family.name, rel.version, tag=wheel.tag,
+                             build=wheel.build)
             if wheel.label is None:
                 shutil.copy(src, directory / src.name)
                 continue
@@ -145,7 +147,8 @@ def uv_pick(uv: str, python: str, directory: Path, requirement: str, env: Mappin
     proc = subprocess.run(cmd, capture_output=True, text=True, env=clean_env(env))
     found = _SELECT_RE.findall(proc.stderr)
     if proc.returncode != 0 and not found:
-        if "No solution found" not in proc.stderr and "unsatisfiable" not in proc.stderr:
+        known = ("No solution found", "unsatisfiable", "Failed to parse variant metadata")
+        if not any(text in proc.stderr for text in known):
             raise AssertionError(f"uv failed unexpectedly:\n{proc.stderr}")
         return None, proc.stderr
     return (found[-1] if found else None), proc.stderr
@@ -302,10 +305,12 @@ def _family(rng: random.Random, ident: str, kind: str) -> Family:
     for rel in releases:
         roll = rng.random()
         rel.index = roll > 0.2
-        if rel.index and kind in ("x86", "static") and rng.random() < 0.15:
+        if rel.index and kind in ("x86", "static") and rng.random() < 0.2:
             labelled = [w.label for w in rel.wheels if w.label not in (None, "#hash")]
-            if labelled:
+            if labelled and rng.random() < 0.7:
                 rel.index_edit = f"drop-label:{rng.choice(labelled)}"
+            else:
+                rel.index_edit = "corrupt"
     return Family(ident, project, releases, env, fmt)
 
 

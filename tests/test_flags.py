@@ -310,6 +310,7 @@ def test_user_flags_are_kept_and_ours_appended():
         ("scikit-build-core", {"settings": {"cmake.define.CMAKE_CUDA_ARCHITECTURES": "80-real"}}, "-Ccmake.define.CMAKE_CUDA_ARCHITECTURES='80-real' conflicts"),
         ("scikit-build-core", {"pyproject": {"tool": {"scikit-build": {"cmake": {"define": {"CMAKE_CUDA_ARCHITECTURES": "native"}}}}}}, r"\[tool.scikit-build.cmake.define\]"),
         ("scikit-build-core", {"environ": {"CMAKE_ARGS": "-DCMAKE_CUDA_ARCHITECTURES:STRING=75"}}, "CMAKE_ARGS sets"),
+        ("scikit-build-core", {"settings": {"cmake.define": {"CMAKE_CUDA_ARCHITECTURES": "75"}}}, "cmake.define {CMAKE_CUDA_ARCHITECTURES: '75'} conflicts"),
         ("scikit-build-core", {"environ": {"VARWHEEL_VARIANT_LABEL": "other"}}, "VARWHEEL_VARIANT_LABEL"),
     ],
 )
@@ -408,3 +409,35 @@ def test_real_nvcc_version_is_read():
 def test_property_objects_accepted_as_mapped():
     flags = derive_flags(desc("x86_64::level::v3", "x86_64::sha::on"), mapped=[Property("x86_64", "sha", "on")])
     assert flags.c == ["-msha"]
+
+
+def test_persistent_build_dirs_get_one_folder_per_variant(tmp_path):
+    v3 = desc("x86_64::level::v3")
+    t = plan("scikit-build-core", v3, settings={"build-dir": "build/{wheel_tag}"})
+    assert t.config_settings["build-dir"] == "build/{wheel_tag}/varwheel-fa7c1393"
+    t = plan("scikit-build-core", v3, pyproject={"tool": {"scikit-build": {"build-dir": "bld"}}})
+    assert t.config_settings["build-dir"] == "bld/varwheel-fa7c1393"
+    assert "build-dir" not in plan("scikit-build-core", v3).config_settings  # a temporary folder: nothing to do
+    t = plan("meson-python", v3, root=tmp_path, settings={"builddir": "b"})
+    assert t.config_settings == {"build-dir": "b/varwheel-fa7c1393"}
+    flags = derive_flags(v3)
+    t = plan_transport("meson-python", flags, label="fa7c1393", description=v3, config_settings=None,
+                       environ={}, root=tmp_path, pyproject={}, editable=True)
+    assert t.config_settings == {"build-dir": "build/varwheel-fa7c1393"}
+
+
+def test_setuptools_rebuilds_everything_for_a_variant(tmp_path):
+    import configparser
+
+    t = plan("setuptools", desc("x86_64::level::v3"))
+    parser = configparser.ConfigParser()
+    parser.read_string(t.dist_extra_config)
+    assert parser.get("build", "force") == "1"
+    user = tmp_path / "user.cfg"
+    user.write_text("[build]\nparallel = 2\n[build_ext]\ninclude_dirs = /opt/x\n")
+    t = plan("setuptools", desc("x86_64::level::v3"), environ={"DIST_EXTRA_CONFIG": str(user)})
+    parser = configparser.ConfigParser()
+    parser.read_string(t.dist_extra_config)
+    assert dict(parser["build"]) == {"parallel": "2", "force": "1"}
+    assert parser.get("build_ext", "include_dirs") == "/opt/x"
+    assert plan("hatchling", desc("x86_64::level::v3")).dist_extra_config is None

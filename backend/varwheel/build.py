@@ -44,11 +44,12 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
 from varwheel.errors import InvalidInput
+
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~10 ms per hook
+if TYPE_CHECKING:  # pragma: no cover - kept out of the import path: every hook pays for imports
+    from typing import Any, Callable, Dict, List, Mapping, Optional
 
 __all__ = [
     "build_wheel",
@@ -65,8 +66,8 @@ OPTIONAL_HOOKS = (
     "prepare_metadata_for_build_editable",
 )
 
-_PROJECTS: Dict[Any, Any] = {}
-_BACKENDS: Dict[Any, Any] = {}
+_PROJECTS: "Dict[Any, Any]" = {}
+_BACKENDS: "Dict[Any, Any]" = {}
 
 
 # -- plumbing -------------------------------------------------------------------
@@ -74,7 +75,7 @@ def _say(message: str) -> None:
     print(f"varwheel: {message}", file=sys.stderr, flush=True)
 
 
-def _user_errors(func: Callable) -> Callable:
+def _user_errors(func: "Callable") -> "Callable":
     """Turn :class:`InvalidInput` into one line on stderr and exit status 1."""
 
     def wrapper(*args, **kwargs):
@@ -95,6 +96,8 @@ def _user_errors(func: Callable) -> Callable:
 def _project():
     """The project in the current directory (PEP 517 runs hooks in the source tree)."""
     from varwheel.toolconfig import load_project_config
+
+    from pathlib import Path
 
     root = Path.cwd()
     pyproject = root / "pyproject.toml"
@@ -139,16 +142,49 @@ def _inner(project) -> Any:
     return obj
 
 
-@contextmanager
-def _environment(updates: Mapping[str, str]) -> Iterator[None]:
+class _environment:
     """Set ``updates`` for the inner hook; restore the whole environment afterwards."""
-    saved = dict(os.environ)
-    os.environ.update(updates)
-    try:
-        yield
-    finally:
+
+    def __init__(self, updates: "Mapping[str, str]") -> None:
+        self.updates = dict(updates)
+
+    def __enter__(self) -> None:
+        self.saved = dict(os.environ)
+        os.environ.update(self.updates)
+
+    def __exit__(self, *exc) -> None:
         os.environ.clear()
-        os.environ.update(saved)
+        os.environ.update(self.saved)
+
+
+class _applied:
+    """The transport's environment (and setuptools' extra config file) around one inner hook."""
+
+    def __init__(self, transport) -> None:
+        self.transport = transport
+        self.folder: "Optional[str]" = None
+
+    def __enter__(self) -> None:
+        updates = dict(self.transport.env)
+        if self.transport.dist_extra_config is not None:
+            import tempfile
+
+            self.folder = tempfile.mkdtemp(prefix="varwheel-cfg-")
+            path = os.path.join(self.folder, "varwheel-setuptools.cfg")
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(self.transport.dist_extra_config)
+            updates["DIST_EXTRA_CONFIG"] = path
+        self.env = _environment(updates)
+        self.env.__enter__()
+
+    def __exit__(self, *exc) -> None:
+        try:
+            self.env.__exit__(*exc)
+        finally:
+            if self.folder is not None:
+                import shutil
+
+                shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _call_inner(project, hook: str, *args, **kwargs):
@@ -171,7 +207,7 @@ def _call_inner(project, hook: str, *args, **kwargs):
 class _Plan:
     """One validated variant build: request, flags, transport."""
 
-    def __init__(self, project, settings, rest: Optional[Dict[str, Any]], *, hook: str, check_toolchain: bool) -> None:
+    def __init__(self, project, settings, rest: "Optional[Dict[str, Any]]", *, hook: str, check_toolchain: bool) -> None:
         from varwheel.flags import derive_flags
         from varwheel.metadata import DEFAULT_FORMAT
         from varwheel.properties import Property
@@ -200,6 +236,7 @@ class _Plan:
             environ=os.environ,
             root=project.root,
             pyproject=project.data,
+            editable=hook.endswith("_editable"),
         )
         self.toolkit = None
         if check_toolchain and family != "flit-core":
@@ -218,7 +255,7 @@ class _Plan:
             _say(f"warning: {message}")
         props = ", ".join(self.request.description.strings()) or "no properties"
         _say(f"{what} variant {self.request.label} ({props}) with {self.project.tool.backend}")
-        items: List[str] = []
+        items: "List[str]" = []
         if self.toolkit is not None:
             items.append(f"{self.toolkit.describe()} satisfies the CUDA bounds")
         _say("forwarded: " + "; ".join(items + self.transport.forwarded))
@@ -273,9 +310,11 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         return inner.build_wheel(wheel_directory, rest, metadata_directory)
     plan = _Plan(project, settings, rest, hook="build_wheel", check_toolchain=True)
     plan.announce("building")
+    from pathlib import Path
+
     tmp = Path(tempfile.mkdtemp(prefix="varwheel-inner-"))
     try:
-        with _environment(plan.transport.env):
+        with _applied(plan.transport):
             name = _call_inner(project, "build_wheel", str(tmp), plan.transport.config_settings, metadata_directory)
         out = make_variant(tmp / name, wheel_directory, plan.request, force=True, defer_label=settings.defer_label)
     finally:
@@ -294,8 +333,10 @@ def _prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
     if not settings.requested:
         return inner.prepare_metadata_for_build_wheel(metadata_directory, rest)
     plan = _Plan(project, settings, rest, hook="prepare_metadata_for_build_wheel", check_toolchain=False)
-    with _environment(plan.transport.env):
+    with _applied(plan.transport):
         name = _call_inner(project, "prepare_metadata_for_build_wheel", metadata_directory, plan.transport.config_settings)
+    from pathlib import Path
+
     target = Path(metadata_directory) / name / "variant.json"
     target.write_bytes(plan.request.variant_json)
     return name
@@ -311,7 +352,7 @@ def _build_editable(wheel_directory, config_settings=None, metadata_directory=No
         return inner.build_editable(wheel_directory, rest, metadata_directory)
     plan = _Plan(project, settings, rest, hook="build_editable", check_toolchain=True)
     plan.announce("building (editable, no label)")
-    with _environment(plan.transport.env):
+    with _applied(plan.transport):
         return _call_inner(project, "build_editable", wheel_directory, plan.transport.config_settings, metadata_directory)
 
 
@@ -332,7 +373,7 @@ def _prepare_metadata_for_build_editable(metadata_directory, config_settings=Non
     if not settings.requested:
         return inner.prepare_metadata_for_build_editable(metadata_directory, rest)
     plan = _Plan(project, settings, rest, hook="prepare_metadata_for_build_editable", check_toolchain=False)
-    with _environment(plan.transport.env):
+    with _applied(plan.transport):
         return _call_inner(project, "prepare_metadata_for_build_editable", metadata_directory, plan.transport.config_settings)
 
 

@@ -623,7 +623,11 @@ def _judge_release(
         cand.evaluation = evaluate(cand.description, order, release.support, release.unsupported)
         if not cand.evaluation.compatible:
             cand.state = INCOMPATIBLE
-            cand.reasons.extend(str(f) for f in cand.evaluation.failures)
+            grouped: Dict[str, List[str]] = {}
+            for failure in cand.evaluation.failures:
+                grouped.setdefault(failure.why, []).append(
+                    f"{failure.namespace} :: {failure.feature} :: {', '.join(failure.values)}")
+            cand.reasons.extend(f"{'; '.join(props)} ({why})" for why, props in grouped.items())
     good = [c for c in release.candidates if c.state == COMPATIBLE]
     builds = sorted({_build_key(c.filename) for c in good}, reverse=True)
     build_rank = {b: i for i, b in enumerate(builds)}

@@ -37,7 +37,6 @@ and an error, rather than a setting silently handed to the inner backend.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
@@ -107,6 +106,8 @@ def split_config_settings(
         if key in OWNED_KEYS:
             ours[key] = value
         elif isinstance(key, str) and _looks_ours(key):
+            import difflib
+
             close = difflib.get_close_matches(key, OWNED_KEYS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise InvalidConfigSetting(

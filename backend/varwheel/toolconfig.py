@@ -127,8 +127,6 @@ def infer_backend(requires: Any, *, source: str = "pyproject.toml") -> str:
 
 def parse_tool_config(data: Mapping[str, Any], *, source: str = "pyproject.toml", root: Optional[Path] = None) -> ToolConfig:
     """Parse ``[tool.varwheel]`` of a whole pyproject.toml document ``data``."""
-    from varwheel.flags import parse_mapping_table
-
     tool = data.get("tool", {})
     table = tool.get("varwheel", {}) if isinstance(tool, Mapping) else {}
     if not isinstance(table, Mapping):
@@ -165,7 +163,11 @@ def parse_tool_config(data: Mapping[str, Any], *, source: str = "pyproject.toml"
                     f"{source}: tool.varwheel.backend-path: {entry!r} is outside the project; "
                     "like build-system.backend-path it must name a folder inside the source tree"
                 )
-    mappings = parse_mapping_table(table.get("mapping", {}), source=source)
+    mappings: Tuple[Any, ...] = ()
+    if "mapping" in table:  # the flag vocabulary loads only for projects that map properties
+        from varwheel.flags import parse_mapping_table
+
+        mappings = parse_mapping_table(table["mapping"], source=source)
     return ToolConfig(backend, tuple(paths), mappings, inferred, source)
 
 

@@ -60,6 +60,9 @@ class Transport:
     env: Dict[str, str] = field(default_factory=dict)
     config_settings: Optional[Dict[str, Any]] = None
     forwarded: List[str] = field(default_factory=list)
+    #: setuptools only: content of a config file for ``DIST_EXTRA_CONFIG``
+    #: (the caller writes it for the duration of the hook).
+    dist_extra_config: Optional[str] = None
 
     def summary(self) -> str:
         return "; ".join(self.forwarded) if self.forwarded else "nothing to forward"
@@ -156,6 +159,7 @@ def _cmake_args_defines(text: str) -> Dict[str, str]:
 class _Planner:
     def __init__(self, environ: Mapping[str, str], settings: Optional[Dict[str, Any]]) -> None:
         self.environ = environ
+        self.editable = False
         self.transport = Transport(config_settings=dict(settings) if settings is not None else None)
 
     def settings(self) -> Dict[str, Any]:
@@ -183,6 +187,12 @@ class _Planner:
     def cmake_define(self, name: str, value: str, pyproject_defines: Mapping[str, Any]) -> None:
         key = f"cmake.define.{name}"
         settings = self.settings()
+        nested = settings.get("cmake.define")  # --config-json '{"cmake.define": {...}}'
+        if isinstance(nested, Mapping) and name in nested and _cmake_value(nested[name]) != value:
+            raise InvalidConfigSetting(
+                f"cmake.define {{{name}: {nested[name]!r}}} conflicts with the variant's {name}={value!r}: drop "
+                "it (varwheel passes it) or make it identical"
+            )
         if key in settings:
             theirs = _cmake_value(settings[key])
             if theirs != value:
@@ -206,6 +216,31 @@ class _Planner:
         settings[key] = value
 
 
+def _variant_build_dir(value: str, label: str) -> str:
+    return f"{value.rstrip('/')}/varwheel-{label}"
+
+
+def _setuptools_force_config(environ: Mapping[str, str]) -> str:
+    """``[build] force = 1`` merged into the user's own ``DIST_EXTRA_CONFIG`` file, if any."""
+    import configparser
+    import io
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment]
+    user = environ.get("DIST_EXTRA_CONFIG")
+    if user:
+        try:
+            parser.read(user, encoding="utf-8")
+        except configparser.Error as exc:
+            raise InvalidConfigSetting(f"DIST_EXTRA_CONFIG={user!r} cannot be read: {exc}") from None
+    if not parser.has_section("build"):
+        parser.add_section("build")
+    parser.set("build", "force", "1")
+    text = io.StringIO()
+    parser.write(text)
+    return text.getvalue()
+
+
 def plan_transport(
     family: str,
     flags: BuildFlags,
@@ -216,9 +251,20 @@ def plan_transport(
     environ: Mapping[str, str],
     root: Path,
     pyproject: Mapping[str, Any],
+    editable: bool = False,
 ) -> Transport:
-    """Decide env values and config settings for ``family`` (see the module docstring)."""
+    """Decide env values and config settings for ``family`` (see the module docstring).
+
+    Compiler flags from the environment reach a build only when it configures
+    from scratch, so persistent build folders are kept apart per variant: a
+    scikit-build-core or meson-python ``build-dir`` gets a ``varwheel-<label>``
+    sub-folder (meson-python editable builds, which always keep one, get
+    ``build/varwheel-<label>``), and setuptools, which keeps objects in
+    ``build/`` and skips those newer than their sources, rebuilds everything
+    (``[build] force = 1`` through ``DIST_EXTRA_CONFIG``).
+    """
     plan = _Planner(environ, config_settings)
+    plan.editable = editable
     t = plan.transport
     props = properties_value(description)
     plan.set_env(LABEL_VAR, label)
@@ -296,7 +342,18 @@ def _plan_family(
         for name, value in defines.items():
             plan.cmake_define(name, value, pyproject_defines)
         t.forwarded.append("cmake.define " + " ".join(sorted(defines)))
+        settings = plan.settings()
+        build_dir = settings.get("build-dir", skb.get("build-dir"))
+        if isinstance(build_dir, str) and build_dir:
+            settings["build-dir"] = _variant_build_dir(build_dir, label)
+            t.forwarded.append(f"build-dir {settings['build-dir']}")
     elif family == "meson-python":
+        given = (t.config_settings or {}).get("build-dir", (t.config_settings or {}).get("builddir"))
+        if (isinstance(given, str) and given) or plan.editable:
+            settings = plan.settings()
+            settings.pop("builddir", None)
+            settings["build-dir"] = _variant_build_dir(given if isinstance(given, str) and given else "build", label)
+            t.forwarded.append(f"build-dir {settings['build-dir']}")
         args: List[str] = []
         kind = meson_variant_option(root)
         if kind is not None:
@@ -322,7 +379,17 @@ def _plan_family(
                         )
             settings["setup-args"] = existing_list + [a for a in args if a not in existing_list]
             t.forwarded.append("setup-args " + " ".join(args))
-    elif flags.cmake_define:
+    else:
+        if family == "setuptools":
+            t.dist_extra_config = _setuptools_force_config(environ)
+            t.forwarded.append("setuptools [build] force = 1 (DIST_EXTRA_CONFIG)")
+        _plan_cmake_args(plan, flags)
+
+
+def _plan_cmake_args(plan: _Planner, flags: BuildFlags) -> None:
+    t = plan.transport
+    environ = plan.environ
+    if flags.cmake_define:
         env_defines = _cmake_args_defines(environ.get("CMAKE_ARGS", ""))
         for name, value in flags.cmake_define.items():
             if name in env_defines and env_defines[name] != value:

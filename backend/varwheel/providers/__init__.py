@@ -28,11 +28,12 @@ nvidia variants never loads a GPU library.
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
-from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Mapping, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: importing typing costs milliseconds at start-up
+    from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
 __all__ = [
     "FeatureSupport",
@@ -48,18 +49,28 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
 class FeatureSupport:
     """One feature this machine supports and its values, most preferred first."""
 
-    name: str
-    values: Tuple[str, ...]
+    __slots__ = ("name", "values")
 
-    def to_json(self) -> Dict[str, object]:
+    def __init__(self, name: str, values: "Tuple[str, ...]") -> None:
+        self.name = name
+        self.values = tuple(values)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FeatureSupport) and (self.name, self.values) == (other.name, other.values)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.values))
+
+    def __repr__(self) -> str:
+        return f"FeatureSupport({self.name!r}, {self.values!r})"
+
+    def to_json(self) -> "Dict[str, object]":
         return {"feature": self.name, "values": list(self.values)}
 
 
-@dataclass
 class NamespaceSupport:
     """A provider's answer for one namespace.
 
@@ -69,25 +80,40 @@ class NamespaceSupport:
     usable through ``select --assume``.  ``source`` says where the answer
     came from; ``note`` is the one line ``detect -v`` prints (why nothing was
     found, or a summary).
+
+    Plain classes rather than dataclasses here: importing :mod:`dataclasses`
+    costs more than the whole detection (see bench/detect.py).
     """
 
-    namespace: str
-    features: List[FeatureSupport] = field(default_factory=list)
-    extra: List[FeatureSupport] = field(default_factory=list)
-    source: str = ""
-    note: Optional[str] = None
+    __slots__ = ("namespace", "features", "extra", "source", "note")
 
-    def values(self, feature: str) -> Tuple[str, ...]:
+    def __init__(self, namespace: str, features: "Optional[List[FeatureSupport]]" = None,
+                 extra: "Optional[List[FeatureSupport]]" = None, source: str = "", note: "Optional[str]" = None) -> None:
+        self.namespace = namespace
+        self.features = list(features or [])
+        self.extra = list(extra or [])
+        self.source = source
+        self.note = note
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NamespaceSupport) and all(
+            getattr(self, k) == getattr(other, k) for k in self.__slots__
+        )
+
+    def __repr__(self) -> str:
+        return f"NamespaceSupport({self.namespace!r}, {self.features!r}, source={self.source!r}, note={self.note!r})"
+
+    def values(self, feature: str) -> "Tuple[str, ...]":
         for item in self.features:
             if item.name == feature:
                 return item.values
         return ()
 
-    def properties(self) -> List[str]:
+    def properties(self) -> "List[str]":
         """Canonical property strings of ``features``, in preference order."""
         return [f"{self.namespace} :: {f.name} :: {v}" for f in self.features for v in f.values]
 
-    def to_json(self) -> Dict[str, object]:
+    def to_json(self) -> "Dict[str, object]":
         return {
             "namespace": self.namespace,
             "features": {f.name: list(f.values) for f in self.features},
@@ -98,21 +124,26 @@ class NamespaceSupport:
         }
 
 
-@dataclass(frozen=True)
 class BuiltinProvider:
     """A provider package that installers implement themselves (uv 0.13.9's list)."""
 
-    namespace: str
-    package: str
-    version: str
-    plugin_api: str
-    module: str  # varwheel.providers.<module> implements detect(env)
+    __slots__ = ("namespace", "package", "version", "plugin_api", "module")
+
+    def __init__(self, namespace: str, package: str, version: str, plugin_api: str, module: str) -> None:
+        self.namespace = namespace
+        self.package = package
+        self.version = version
+        self.plugin_api = plugin_api
+        self.module = module  # varwheel.providers.<module> implements detect(env)
+
+    def __repr__(self) -> str:
+        return f"BuiltinProvider({self.namespace!r}, {self.package!r}, {self.version!r})"
 
     def describe(self) -> str:
         return f"{self.package} {self.version} (built in)"
 
 
-BUILTINS: Dict[str, BuiltinProvider] = {
+BUILTINS: "Dict[str, BuiltinProvider]" = {
     "x86_64": BuiltinProvider("x86_64", "x86-64-variant-provider", "0.2.1", "x86_64_variant_provider", "x86_64"),
     "aarch64": BuiltinProvider("aarch64", "aarch64-variant-provider", "0.2.0", "aarch64_variant_provider", "aarch64"),
     "nvidia": BuiltinProvider(
@@ -127,7 +158,7 @@ def _module_of(package: str) -> str:
     return canonicalize_name(package).replace("-", "_")
 
 
-def builtin_for(namespace: str, provider) -> Tuple[Optional[BuiltinProvider], str]:
+def builtin_for(namespace: str, provider) -> "Tuple[Optional[BuiltinProvider], str]":
     """The built-in provider that evaluates ``provider`` (a :class:`varwheel.metadata.Provider`).
 
     Returns ``(builtin, "")`` on a match, else ``(None, reason)`` with a
@@ -164,14 +195,16 @@ def builtin_for(namespace: str, provider) -> Tuple[Optional[BuiltinProvider], st
     return builtin, ""
 
 
-def detect_namespace(namespace: str, env: Optional[Mapping[str, str]] = None) -> NamespaceSupport:
+def detect_namespace(namespace: str, env: "Optional[Mapping[str, str]]" = None) -> NamespaceSupport:
     """Run the built-in detector of ``namespace`` (which must be in :data:`BUILTINS`)."""
+    import importlib
+
     builtin = BUILTINS[namespace]
     module = importlib.import_module(f"varwheel.providers.{builtin.module}")
     return module.detect(os.environ if env is None else env)
 
 
-def detect(namespaces: Optional[Iterable[str]] = None, env: Optional[Mapping[str, str]] = None) -> Dict[str, NamespaceSupport]:
+def detect(namespaces: "Optional[Iterable[str]]" = None, env: "Optional[Mapping[str, str]]" = None) -> "Dict[str, NamespaceSupport]":
     """Detect the given built-in namespaces (default: all), in :data:`BUILTINS` order."""
     wanted = list(BUILTINS) if namespaces is None else [ns for ns in BUILTINS if ns in set(namespaces)]
     return {ns: detect_namespace(ns, env) for ns in wanted}
@@ -208,7 +241,7 @@ def _sysctlbyname(name: str, size: int = 0):
         return None
 
 
-def sysctl_string(name: str) -> Optional[str]:
+def sysctl_string(name: str) -> "Optional[str]":
     """``sysctl -n name`` as text, or ``None`` (not macOS, or no such key)."""
     raw = _sysctlbyname(name)
     if raw is None:
@@ -216,7 +249,7 @@ def sysctl_string(name: str) -> Optional[str]:
     return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
 
 
-def sysctl_int(name: str) -> Optional[int]:
+def sysctl_int(name: str) -> "Optional[int]":
     """An integer sysctl (``hw.optional.*``), or ``None``."""
     raw = _sysctlbyname(name, 8)
     if raw is None or len(raw) not in (4, 8):

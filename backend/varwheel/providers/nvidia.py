@@ -33,12 +33,15 @@ No driver, no GPU, zero visible devices (``CUDA_VISIBLE_DEVICES`` empty or
 
 from __future__ import annotations
 
-import re
 import sys
-from dataclasses import dataclass, field
-from typing import List, Mapping, Optional, Tuple
 
 from varwheel.providers import FeatureSupport, NamespaceSupport
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (see varwheel.providers on import cost)
+    from typing import List, Mapping, Optional, Tuple
+
+    Pair = Tuple[int, int]
 
 __all__ = [
     "NAMESPACE",
@@ -66,9 +69,13 @@ FORCE_SM = "NV_VARIANT_PROVIDER_FORCE_SM_ARCH"
 UMD_MAJORS = range(11, 16)
 UMD_MINORS = range(21)
 _MIN_SM = (5, 0)
-_UINT = re.compile(r"\+?[0-9]+", re.ASCII)
+_DIGITS = frozenset("0123456789")
 
-Pair = Tuple[int, int]
+
+def _uint(text: str) -> bool:
+    """An unsigned decimal integer, optionally with a leading ``+`` (Rust's ``u32`` parse)."""
+    digits = text[1:] if text.startswith("+") else text
+    return bool(digits) and all(ch in _DIGITS for ch in digits)
 
 
 def _fmt(major: int, minor: Optional[int]) -> str:
@@ -92,7 +99,7 @@ def parse_sm_arch(text: str) -> Pair:
     if not sep:
         raise ValueError(f"{text!r} is not 'major.minor'")
     parts = [major.strip(), minor.strip()]
-    if not all(_UINT.fullmatch(p) for p in parts):
+    if not all(_uint(p) for p in parts):
         raise ValueError(f"{text!r} is not 'major.minor' with unsigned integers")
     return int(parts[0]), int(parts[1])
 
@@ -140,14 +147,20 @@ def nvidia_features(driver: Pair, cc: Optional[Pair]) -> List[FeatureSupport]:
     return out
 
 
-@dataclass
 class GpuInfo:
     """What a driver library said: CUDA version, compute capabilities, or why not."""
 
-    driver: Optional[Pair] = None
-    capabilities: List[Pair] = field(default_factory=list)
-    source: str = ""
-    problem: Optional[str] = None
+    __slots__ = ("driver", "capabilities", "source", "problem")
+
+    def __init__(self, driver: "Optional[Pair]" = None, capabilities: "Optional[List[Pair]]" = None,
+                 source: str = "", problem: "Optional[str]" = None) -> None:
+        self.driver = driver
+        self.capabilities = list(capabilities or [])
+        self.source = source
+        self.problem = problem
+
+    def __repr__(self) -> str:
+        return f"GpuInfo(driver={self.driver!r}, capabilities={self.capabilities!r}, problem={self.problem!r})"
 
     @property
     def best_capability(self) -> Optional[Pair]:

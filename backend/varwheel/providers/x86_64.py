@@ -25,7 +25,9 @@ Example::
 from __future__ import annotations
 
 import sys
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
 from varwheel.providers import FeatureSupport, NamespaceSupport
 

@@ -1,0 +1,301 @@
+"""``varwheel select``: ranking (spec section 7), --explain, --assume/--no-detect, tags, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fixtures.wheel_factory import make_wheel
+from tests.conftest import ROOT
+from tests.helpers_select import (
+    FORCE_DRIVER,
+    FORCE_SM,
+    GOOD_TAGS,
+    NVIDIA,
+    X86,
+    Family,
+    ReleaseSpec,
+    Wheel,
+    build_family,
+    clean_env,
+)
+from varwheel.properties import VariantDescription
+from varwheel.providers import FeatureSupport, NamespaceSupport
+from varwheel.select import evaluate, parse_assumptions, rank_labels, select, variant_sort_key
+
+VECTORS = json.loads((ROOT / "tests" / "data" / "vectors.json").read_text())
+X86_PROJECT = {"default-priorities": {"namespace": ["x86_64"]}, "providers": {"x86_64": X86}}
+NO_GPU = {FORCE_DRIVER: "", FORCE_SM: ""}
+
+
+def _family(tmp_path: Path, wheels, project=X86_PROJECT, index=True, name="fam", **kw) -> Path:
+    fam = Family(name, project, [ReleaseSpec("1.0", wheels, index=index)], **kw)
+    return build_family(fam, tmp_path / name)
+
+
+# -- the ordering vector -------------------------------------------------------------------
+def test_ordering_example_in_process():
+    ex = VECTORS["ordering_example"]
+    support = {ns: NamespaceSupport(ns, [FeatureSupport(f, tuple(ex["supported"][ns][f])) for f in ex["feature_order"][ns]])
+               for ns in ex["supported"]}
+    variants = {label: VariantDescription.parse(props) for label, props in ex["variants"].items()}
+    good, bad = rank_labels(variants, ex["namespace_order"], support)
+    assert good == ex["expected_order"]
+    assert bad == sorted(ex["expected_incompatible"])
+
+
+def test_ordering_example_through_wheels_and_the_cli(tmp_path, run_varwheel):
+    """Same vector, as wheels + index file, with the machine stated by --assume --no-detect."""
+    ex = VECTORS["ordering_example"]
+    project = {"default-priorities": {"namespace": ex["namespace_order"]}, "providers": {"nvidia": NVIDIA, "x86_64": X86}}
+    directory = _family(tmp_path, [Wheel(label, props) for label, props in ex["variants"].items()], project)
+    assume = []
+    for ns in ex["namespace_order"]:
+        for feature in ex["feature_order"][ns]:
+            values = ex["supported"][ns][feature]
+            if ns == "x86_64" and feature == "level":
+                values = values[:1]  # "x86_64 :: level :: v3" means a v3 machine: v3, v2, v1
+            assume += [f"{ns} :: {feature} :: {v}" for v in values]
+    proc = run_varwheel("select", "pkg", "-f", directory, "--no-detect", "--json", "--assume", *assume)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    cands = data["releases"][0]["candidates"]
+    ranked = sorted((c for c in cands if c["state"] == "compatible"), key=lambda c: c["rank"])
+    assert [c["label"] for c in ranked] == ex["expected_order"]
+    assert sorted(c["label"] for c in cands if c["state"] == "incompatible") == sorted(ex["expected_incompatible"])
+    assert data["selected_label"] == ex["expected_order"][0]
+    explain = run_varwheel("select", "pkg", "-f", directory, "--no-detect", "--explain", "--assume", *assume)
+    text = explain.stdout
+    assert "1. pkg-1.0-py3-none-any-cu128.whl [cu128] key (0,0,0) (0,1,0)" in text
+    assert "cu130] incompatible: nvidia :: cuda_version_lower_bound :: 13.0 (supported: 12.8, 12.6, 12)" in text
+    assert "v4] incompatible: x86_64 :: level :: v4 (supported: v3, v2, v1)" in text
+    assert text.rstrip().endswith("selected: " + str(directory / "pkg-1.0-py3-none-any-cu128.whl"))
+
+
+def test_prefix_rule_and_label_tiebreak():
+    support = {"x86_64": NamespaceSupport("x86_64", [FeatureSupport("level", ("v4", "v3", "v2", "v1"))]),
+               "blas": NamespaceSupport("blas", [FeatureSupport("lib", ("mkl", "openblas"))])}
+    variants = {
+        "zz": VariantDescription.parse(["x86_64 :: level :: v3"]),
+        "bb": VariantDescription.parse(["x86_64 :: level :: v3"]),
+        "longer": VariantDescription.parse(["x86_64 :: level :: v3", "blas :: lib :: openblas"]),
+        "multi": VariantDescription.parse(["x86_64 :: level :: v1", "x86_64 :: level :: v4"]),
+        "null": VariantDescription(),
+    }
+    good, bad = rank_labels(variants, ["x86_64", "blas"], support)
+    assert good == ["multi", "longer", "bb", "zz", "null"] and bad == []
+    ev = evaluate(variants["longer"], ["x86_64", "blas"], support)
+    assert ev.key == ((0, 0, 1), (1, 0, 1))
+    assert variant_sort_key(ev.key, "x") < variant_sort_key(ev.key[:1], "a")  # a prefix loses
+
+
+def test_assumptions_expand_levels_and_keep_order():
+    got = parse_assumptions(["x86_64 :: level :: v2", "nvidia :: sm_arch :: 90_real", "nvidia :: sm_arch :: 80_real",
+                             "aarch64::version::8.2a"])
+    assert got["x86_64"].values("level") == ("v2", "v1")
+    assert got["nvidia"].values("sm_arch") == ("90_real", "80_real")
+    assert got["aarch64"].values("version") == ("8.2a", "8.1a", "8a")
+
+
+# -- choices on this machine ----------------------------------------------------------------------
+def test_null_after_variants_and_plain_last(tmp_path, run_varwheel):
+    d = _family(tmp_path, [Wheel("arm", ["aarch64 :: version :: 8a"]), Wheel("null"), Wheel(None)],
+                {"default-priorities": {"namespace": ["aarch64"]}, "providers": {"aarch64": {"requires": ["aarch64-variant-provider"]}}})
+    proc = run_varwheel("select", "pkg", "-f", d, "--no-detect")
+    assert proc.stdout.strip().endswith("pkg-1.0-py3-none-any-null.whl")
+    (d / "pkg-1.0-py3-none-any-null.whl").unlink()
+    proc = run_varwheel("select", "pkg", "-f", d, "--no-detect")
+    assert proc.stdout.strip().endswith("pkg-1.0-py3-none-any.whl")
+    proc = run_varwheel("select", "pkg", "-f", d, "--no-detect", "--assume", "aarch64 :: version :: 8.1a")
+    assert proc.stdout.strip().endswith("pkg-1.0-py3-none-any-arm.whl")
+
+
+def test_tags_come_first_then_variants_then_tag_order(tmp_path):
+    wheels = [Wheel("v1", ["x86_64 :: level :: v1"], GOOD_TAGS[0]), Wheel("v1", ["x86_64 :: level :: v1"], "py3-none-any"),
+              Wheel("v2", ["x86_64 :: level :: v2"], "py2-none-any")]
+    d = _family(tmp_path, wheels)
+    sel = select("pkg", [d], assume=["x86_64 :: level :: v4"], detect=False)
+    assert sel.chosen.name == f"pkg-1.0-{GOOD_TAGS[0]}-v1.whl"
+    bad = [c for c in sel.releases[0].candidates if c.label == "v2"][0]
+    assert bad.state == "incompatible" and "do not fit the target interpreter" in bad.reasons[0]
+
+
+def test_newest_version_with_a_fitting_wheel_wins(tmp_path):
+    project = {"default-priorities": {"namespace": ["x86_64", "aarch64"]},
+               "providers": {"x86_64": X86, "aarch64": {"requires": ["aarch64-variant-provider"]}}}
+    fam = Family("versions", project, [ReleaseSpec("1.0", [Wheel("v1", ["x86_64 :: level :: v1"])]),
+                                       ReleaseSpec("2.0", [Wheel("arm", ["aarch64 :: version :: 8a"])])])
+    d = build_family(fam, tmp_path / "v")
+    sel = select("pkg", [d], assume=["x86_64 :: level :: v1"], detect=False, all_releases=True)
+    assert sel.chosen.name == "pkg-1.0-py3-none-any-v1.whl"
+    assert [r.version for r in sel.releases] == ["2.0", "1.0"]
+    assert select("pkg==2.0", [d], assume=["x86_64 :: level :: v1"], detect=False).chosen is None
+    assert select("pkg>=1", [d], assume=["aarch64 :: version :: 8a"], detect=False).chosen.name.endswith("-arm.whl")
+
+
+def test_nvidia_choice_follows_forced_values(tmp_path, run_varwheel):
+    """ORACLES.md's example: cu126 (>=12.6, sm 80/90) and cu129 (>=12.9, sm 90/120)."""
+    project = {"default-priorities": {"namespace": ["nvidia"]}, "providers": {"nvidia": NVIDIA}}
+    d = _family(tmp_path, [
+        Wheel("cu126", ["nvidia :: cuda_version_lower_bound :: 12.6", "nvidia :: sm_arch :: 80_real", "nvidia :: sm_arch :: 90_real"]),
+        Wheel("cu129", ["nvidia :: cuda_version_lower_bound :: 12.9", "nvidia :: sm_arch :: 90_real", "nvidia :: sm_arch :: 120_real"]),
+        Wheel("null")], project)
+    for driver, cap, label in [("12.8", "9.0", "cu126"), ("12.9", "9.0", "cu129"), ("13.0", "12.0", "cu129"),
+                               ("12.5", "9.0", "null"), ("", "", "null")]:
+        proc = run_varwheel("select", "pkg", "-f", d, env=clean_env({FORCE_DRIVER: driver, FORCE_SM: cap}))
+        assert proc.stdout.strip().endswith(f"-{label}.whl"), (driver, cap, proc.stdout, proc.stderr)
+
+
+def test_static_properties_come_from_the_metadata(tmp_path):
+    project = {"default-priorities": {"namespace": ["x86_64", "blas"]},
+               "providers": {"x86_64": X86, "blas": {"static-properties": {"library": ["mkl", "openblas"]}}}}
+    d = _family(tmp_path, [Wheel("v2", ["x86_64 :: level :: v2"]), Wheel("v3", ["x86_64 :: level :: v3"]),
+                           Wheel("v3mkl", ["x86_64 :: level :: v3", "blas :: library :: mkl"]),
+                           Wheel("v3ob", ["x86_64 :: level :: v3", "blas :: library :: openblas"])], project)
+    sel = select("pkg", [d], detect=False, assume=["x86_64 :: level :: v3"])  # no detection: static still counts
+    assert sel.chosen.label == "v3mkl"
+    assert sel.releases[0].providers["blas"] == "static-properties"
+
+
+def test_without_index_default_uses_variant_json_and_require_index_acts_like_uv(tmp_path, run_varwheel):
+    d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)], index=False)
+    proc = run_varwheel("select", "pkg", "-f", d)
+    assert proc.stdout.strip().endswith("-v1.whl")
+    assert "uv 0.13.9 ignores variant wheels without that file" in proc.stderr
+    proc = run_varwheel("select", "pkg", "-f", d, "--require-index")
+    assert proc.stdout.strip().endswith("pkg-1.0-py3-none-any.whl")
+
+
+# -- bad input ----------------------------------------------------------------------------------
+def _index(d: Path) -> Path:
+    return d / "pkg-1.0-variants.json"
+
+
+def test_unreadable_index_skips_its_variants_and_says_so(tmp_path, run_varwheel):
+    d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)])
+    _index(d).write_text('{"$schema": ')
+    proc = run_varwheel("select", "pkg", "-f", d, "--explain")
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr
+    assert "pkg-1.0-variants.json: not valid JSON" in proc.stderr
+    assert "selected: " + str(d / "pkg-1.0-py3-none-any.whl") in proc.stdout
+    (d / "pkg-1.0-py3-none-any.whl").unlink()
+    proc = run_varwheel("select", "pkg", "-f", d)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "ignored: index unreadable" in proc.stderr and "not valid JSON" in proc.stderr
+
+
+def test_index_that_is_a_directory(tmp_path, run_varwheel):
+    d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)], index=False)
+    _index(d).mkdir()
+    proc = run_varwheel("select", "pkg", "-f", d)
+    assert proc.returncode == 0 and "cannot read it" in proc.stderr
+    assert proc.stdout.strip().endswith("pkg-1.0-py3-none-any.whl")
+
+
+def test_label_missing_from_index_is_never_chosen(tmp_path, run_varwheel):
+    fam = Family("drop", X86_PROJECT, [ReleaseSpec("1.0", [Wheel("best", ["x86_64 :: level :: v1"]), Wheel("null")],
+                                                   index_edit="drop-label:best")])
+    d = build_family(fam, tmp_path / "drop")
+    proc = run_varwheel("select", "pkg", "-f", d, "--explain")
+    assert "selected: " + str(d / "pkg-1.0-py3-none-any-null.whl") in proc.stdout
+    assert "[best] ignored: label 'best' is not listed in pkg-1.0-variants.json (uv ignores it)" in proc.stdout
+
+
+def test_index_contradicting_the_wheel_is_not_trusted(tmp_path):
+    d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel("null")])
+    data = json.loads(_index(d).read_text())
+    data["variants"]["v1"] = {"x86_64": {"level": ["v4"]}}
+    _index(d).write_text(json.dumps(data))
+    sel = select("pkg", [d], assume=["x86_64 :: level :: v1"], detect=False)
+    assert sel.chosen.label == "null"  # the index promises v4, the wheel says v1: neither is believed
+    bad = [c for c in sel.releases[0].candidates if c.label == "v1"][0]
+    assert bad.state == "ignored" and "inconsistent" in bad.reasons[0]
+
+
+def test_labelled_wheel_without_variant_json_is_ignored(tmp_path):
+    d = _family(tmp_path, [Wheel("null")], index=False)
+    make_wheel(d, "pkg", "1.0", label="fake")
+    sel = select("pkg", [d], detect=False)
+    fake = [c for c in sel.releases[0].candidates if c.label == "fake"][0]
+    assert fake.state == "ignored" and "no" in fake.reasons[0] and "variant.json" in fake.reasons[0]
+    assert sel.chosen.label == "null"
+
+
+def test_conflicting_index_files_are_an_error(tmp_path, run_varwheel):
+    a = _family(tmp_path, [Wheel("v", ["x86_64 :: level :: v1"])], name="a")
+    b = _family(tmp_path, [Wheel("v", ["x86_64 :: level :: v2"])], name="b")
+    before = _index(a).read_bytes()
+    proc = run_varwheel("select", "pkg", "-f", a, "-f", b)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "conflicting index files" in proc.stderr and str(_index(a)) in proc.stderr and str(_index(b)) in proc.stderr
+    assert _index(a).read_bytes() == before  # input untouched
+
+
+def test_agreeing_index_files_in_two_folders_merge(tmp_path):
+    a = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"])], name="a")
+    b = _family(tmp_path, [Wheel("v2", ["x86_64 :: level :: v2"])], name="b")
+    sel = select("pkg", [a, b], assume=["x86_64 :: level :: v4"], detect=False)
+    assert sel.chosen.path == b / "pkg-1.0-py3-none-any-v2.whl"
+
+
+def test_unknown_namespaces_make_variants_incompatible(tmp_path, run_varwheel):
+    project = {"default-priorities": {"namespace": ["tuner", "x86_64"]},
+               "providers": {"x86_64": X86, "tuner": {"requires": ["tuner-provider>=1"], "plugin-api": "tuner:Plugin"}}}
+    d = _family(tmp_path, [Wheel("t", ["tuner :: mode :: fast"]), Wheel("v1", ["x86_64 :: level :: v1"])], project)
+    proc = run_varwheel("select", "pkg", "-f", d, "--explain")
+    assert proc.returncode == 0
+    assert "[t] incompatible: tuner :: mode :: fast (namespace 'tuner' unsupported: 'tuner-provider' is a plugin" in proc.stdout
+    assert proc.stdout.rstrip().endswith("-v1.whl")
+    # The user may state what the plugin would have said.
+    proc = run_varwheel("select", "pkg", "-f", d, "--assume", "tuner :: mode :: fast")
+    assert proc.stdout.strip().endswith("-t.whl")
+
+
+def test_pep825_metadata_only_null_is_installable(tmp_path):
+    d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel("null")], metadata_format="pep825")
+    sel = select("pkg", [d])  # detection on: this machine is x86-64, still only null fits
+    assert sel.chosen.label == "null"
+    assert "pep825" in sel.releases[0].unsupported["x86_64"]
+    # What the user states explicitly still counts.
+    assert select("pkg", [d], assume=["x86_64 :: level :: v1"]).chosen.label == "v1"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["pkg", "-f", "/nonexistent/dir"], "no such directory"),
+    (["pkg ==", "-f", "."], "is invalid"),
+    (["pkg", "-f", ".", "--assume", "X86_64 :: level :: v3"], "namespace 'X86_64' is invalid"),
+    (["pkg", "-f", ".", "--python", "/nonexistent/python"], "cannot run it"),
+])
+def test_bad_command_line_input(run_varwheel, args, message):
+    proc = run_varwheel("select", *args)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") <= 2
+
+
+def test_nothing_in_the_folder(tmp_path, run_varwheel):
+    proc = run_varwheel("select", "pkg", "-f", tmp_path)
+    assert proc.returncode == 1 and "no wheel of pkg in the --find-links folders" in proc.stderr
+
+
+def test_target_python_without_packaging_or_pip(tmp_path, uv_bin, run_varwheel):
+    import subprocess
+    import sys
+
+    venv = tmp_path / "bare"
+    subprocess.run([uv_bin, "venv", "-q", "--python", sys.executable, str(venv)], check=True, env=clean_env())
+    proc = run_varwheel("select", "pkg", "-f", tmp_path, "--python", venv / "bin" / "python")
+    assert proc.returncode == 2 and "needs packaging or pip" in proc.stderr
+
+
+def test_json_output(tmp_path, run_varwheel):
+    d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"])])
+    proc = run_varwheel("select", "pkg", "-f", d, "--json", "--no-detect", "--assume", "x86_64::level::v2")
+    data = json.loads(proc.stdout)
+    assert data["selected_file"] == "pkg-1.0-py3-none-any-v1.whl" and data["selected_version"] == "1.0"
+    release = data["releases"][0]
+    assert release["supported"]["x86_64"]["features"] == {"level": ["v2", "v1"]}
+    assert release["candidates"][0]["key"] == [[0, 0, 1]]
+    assert release["candidates"][0]["key_properties"] == ["x86_64 :: level :: v1"]
