@@ -16,7 +16,6 @@ under forced driver versions (ORACLES.md's expected choices).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import functools
 import http.server
@@ -253,9 +252,7 @@ def test_example1_cuda_variant_holds_sm90_sass_only(example1_dist, tmp_path):
 def test_example1_installs_from_a_served_find_links_page(example1_dist, uv_bin, tmp_path):
     """What users of the GitHub Pages site do: --find-links https://.../index.html."""
     dist, built = example1_dist
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(dist))
-
-    class Quiet(handler.func):  # type: ignore[name-defined]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
