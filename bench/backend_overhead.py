@@ -11,7 +11,9 @@ with ``python -m build --wheel --no-isolation``:
   inner backend alone.
 
 Runs are interleaved, each from a clean tree into a fresh output folder; the median of each
-method and the ratio to its peer are printed.  Also printed: the median time
+method and the ratio to its peer are printed, for wall time and for CPU time
+(user + system of the build and all its child processes: steadier than wall
+time on a shared machine).  Also printed: the median time
 of ``import varwheel.build`` in a fresh interpreter (the cost every isolated
 build pays once per hook).
 
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -51,18 +54,22 @@ def make_twin(project: Path, backend: str) -> Path:
     return twin
 
 
-def build(project: Path, out: Path, settings, env) -> float:
+def build(project: Path, out: Path, settings, env):
+    """(wall seconds, CPU seconds of the build and every process it started)."""
     # Every run starts from a clean tree, as a CI job does: setuptools would
     # otherwise reuse the previous run's objects (varwheel forces a rebuild for a
     # variant, so an incremental peer would not compile the same amount).
     shutil.rmtree(project / "build", ignore_errors=True)
     cmd = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out), *settings, str(project)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def import_time(repeat: int) -> float:
@@ -102,23 +109,29 @@ def main() -> None:
             "inner backend, no variant": (twin, [], base),
         }
         times = {name: [] for name in methods}
+        cpus = {name: [] for name in methods}
         build(project, work / "warm-1", [], base)  # warm caches (compiler, Python imports)
         build(twin, work / "warm-2", [], base)
         run = 0
         for _ in range(args.repeat):
             for name, (proj, settings, env) in methods.items():
                 run += 1
-                times[name].append(build(proj, work / f"out-{run}", settings, env))
+                wall, cpu = build(proj, work / f"out-{run}", settings, env)
+                times[name].append(wall)
+                cpus[name].append(cpu)
         med = {name: statistics.median(values) for name, values in times.items()}
+        cpu_med = {name: statistics.median(values) for name, values in cpus.items()}
         print(f"{args.project}: python -m build --wheel --no-isolation, median of {args.repeat}, interleaved")
+        print(f"  {'':42s} {'wall':>9s}    {'CPU':>9s} (user+sys, all processes)")
         pairs = [
             ("varwheel -Cvariant=x86_64::level::v3", "inner backend, same compiler input"),
             ("varwheel, no variant (pass-through)", "inner backend, no variant"),
         ]
         for ours, peer in pairs:
             for name in (ours, peer):
-                print(f"  {name:42s} {med[name] * 1000:9.1f} ms")
-            print(f"  {'ratio':42s} {med[ours] / med[peer]:9.3f}x  ({(med[ours] / med[peer] - 1) * 100:+.1f} %)")
+                print(f"  {name:42s} {med[name] * 1000:7.1f} ms  {cpu_med[name] * 1000:7.1f} ms")
+            wall_r, cpu_r = med[ours] / med[peer], cpu_med[ours] / cpu_med[peer]
+            print(f"  {'ratio':42s} {wall_r:7.3f}x    {cpu_r:7.3f}x   (CPU {(cpu_r - 1) * 100:+.1f} %)")
         print(f"import varwheel.build (fresh interpreter, median of {args.imports}): {import_time(args.imports) * 1000:.1f} ms")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -342,3 +342,18 @@ def test_bad_usage_exits_2(tmp_path, run_varwheel, make, message):
 def test_no_arguments_is_a_usage_error(run_varwheel):
     proc = run_varwheel("check")
     assert proc.returncode == 2 and "required" in proc.stderr
+
+
+def test_an_unparsable_record(tmp_path, run_varwheel):
+    wheel = make_wheel(tmp_path, "mypkg", "1.0")
+    rewrite_member(wheel, "mypkg-1.0.dist-info/RECORD", b"mypkg/__init__.py,sha256=abc\n")
+    status, report = check(run_varwheel, wheel)
+    assert status == 1 and codes(report) == ["record-unreadable"]
+    assert "expected 3 fields" in report["wheels"][0]["errors"][0]["message"]
+
+
+def test_a_wheel_given_twice_is_checked_once(family, run_varwheel):
+    wheel = family / f"mypkg-1.0-{TAG}-cu126.whl"
+    status, report = check(run_varwheel, wheel, family, family / ".." / family.name / wheel.name)
+    assert status == 0 and report["summary"]["wheels"] == 3
+    assert codes(report, "warnings") == []

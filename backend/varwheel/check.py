@@ -548,11 +548,12 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
         if p.name.endswith(INDEX_SUFFIX) and not p.name.startswith(".") and p.is_file()
     )
     folder.index_files = present
+    here = folder.path.resolve()
     expected: Dict[str, Tuple[ReleaseReport, List[WheelReport]]] = {}
     for release in releases:
         local = [
             w for w in release.wheels
-            if w.path.parent == folder.path and w.label is not None and w.label == w.inner_label
+            if w.path.resolve().parent == here and w.label is not None and w.label == w.inner_label
         ]
         if local:
             expected[_index_name(release.project, release.version)] = (release, local)

@@ -66,6 +66,14 @@ def substitute(command: Sequence[str], wheel: Path, dest_dir: Path) -> List[str]
     return [arg.replace(WHEEL_PLACEHOLDER, str(wheel)).replace(DEST_PLACEHOLDER, str(dest_dir)) for arg in command]
 
 
+def _stderr_fd():
+    """This process's stderr as a file descriptor, or None (inherit) when it has none."""
+    try:
+        return sys.stderr.fileno()
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
 def _copy(src: Path, dest: Path) -> None:
     with open(src, "rb") as fin, open(dest, "wb") as fout:
         shutil.copyfileobj(fin, fout, CHUNK)
@@ -113,7 +121,7 @@ def repair_wheel(
         _copy(src, plain)
         argv = substitute(command, plain, out_dir)
         try:
-            proc = subprocess.run(argv, stdout=stdout if stdout is not None else sys.stderr.fileno())
+            proc = subprocess.run(argv, stdout=stdout if stdout is not None else _stderr_fd())
         except FileNotFoundError:
             raise InvalidInput(f"repair command not found: {argv[0]!r}") from None
         except PermissionError:
