@@ -163,7 +163,10 @@ def main() -> int:
     wheel = DATA / "bigpkg-1.0-cp311-cp311-manylinux_2_28_x86_64.whl"
     stamp = DATA / "params.json"
     params = {"size_mb": args.size_mb, "small": args.small, "version": 1}
-    if not (wheel.exists() and stamp.exists() and json.loads(stamp.read_text()).get("params") == params):
+    saved = json.loads(stamp.read_text()) if stamp.exists() else {}
+    fresh = (wheel.exists() and saved.get("params") == params
+             and all(Path(f).exists() for f in saved.get("files", [None])))
+    if not fresh:
         print(f"generating {wheel.relative_to(ROOT)} ...", file=sys.stderr)
         start = time.perf_counter()
         info = make_wheel(wheel, args.size_mb, args.small)
