@@ -21,7 +21,7 @@ from fixtures.wheel_factory import make_wheel
 from tests.helpers_index import X86_PROVIDER, handmade_variant, make_variants, variant_json
 from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.index import build_indexes, check_indexes, collect, index_filename, write_indexes
-from varwheel.metadata import SCHEMA_PEP825, SCHEMA_PROVIDERS
+from varwheel.metadata import SCHEMA_PEP825, SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB
 
 
 def snapshot(directory: Path) -> dict:
@@ -400,6 +400,14 @@ def test_check_accepts_same_content_in_other_formatting_and_flags_unreadable(fam
     changed["providers"] = {"x86_64": {"requires": ["x86-64-variant-provider>=1"]}}
     index.write_text(json.dumps(changed))
     assert check_indexes(family) == [f"stale: {index} (metadata differs)"]
+
+
+def test_check_accepts_an_index_in_variantlibs_schema_url(family, run_varwheel):
+    # variantlib 0.2.2's generate-index-json writes the same shape under its own URL.
+    index = family / "mypkg-1.0-variants.json"
+    index.write_text(json.dumps(dict(EXPECTED_FAMILY, **{"$schema": SCHEMA_VARIANTLIB})))
+    assert check_indexes(family) == []
+    assert run_varwheel("index", family, "--check").returncode == 0
 
 
 def test_check_fails_with_exit_2_on_inconsistent_wheels(tmp_path, run_varwheel):

@@ -70,8 +70,6 @@ from varwheel.filename import WheelFilename
 from varwheel.metadata import (
     KNOWN_SCHEMAS,
     SCHEMA_PEP825,
-    SCHEMA_PROVIDERS,
-    SCHEMA_VARIANTLIB,
     VariantDocument,
     merge_documents,
 )
@@ -526,14 +524,6 @@ def _index_name(project: str, version: str) -> str:
     return index_filename(project, version)
 
 
-def _comparable(document: VariantDocument) -> Dict[str, Any]:
-    """A document's content, with variantlib's schema URL read as the providers one (same shape)."""
-    data = document.to_json()
-    if data["$schema"] == SCHEMA_VARIANTLIB:
-        data["$schema"] = SCHEMA_PROVIDERS
-    return data
-
-
 def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> None:
     """Compare the folder's ``*-variants.json`` files with its wheels' releases.
 
@@ -584,7 +574,7 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
         except (OSError, InvalidInput) as exc:
             folder.error("index-invalid", f"{exc}; run `varwheel index {folder.path}` to rewrite it")
             continue
-        if _comparable(existing) != _comparable(merged):
+        if not existing.same_content(merged):
             have, want = set(existing.variants), set(merged.variants)
             detail = []
             if want - have:

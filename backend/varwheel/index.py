@@ -282,7 +282,7 @@ def compare_indexes(docs: Dict[str, VariantDocument], target: "str | os.PathLike
         except (OSError, InvalidInput) as exc:
             problems.append(f"unreadable: {path}: {exc}")
             continue
-        if existing.to_json() != doc.to_json():
+        if not existing.same_content(doc):
             have, want = set(existing.variants), set(doc.variants)
             detail = []
             if want - have:

@@ -385,6 +385,22 @@ class VariantDocument:
             data["providers"] = {ns: p.to_json() for ns, p in self.providers.items()}
         return data
 
+    def same_content(self, other: "VariantDocument") -> bool:
+        """True when both say the same thing; variantlib's schema URL reads as the providers one.
+
+        variantlib 0.2.2 writes ``v0.2.0.json`` for the shape varwheel calls the
+        providers format, so an index or variant.json written by it is not
+        "different" from ours for that reason alone.
+        """
+
+        def canonical(doc: "VariantDocument") -> Dict[str, Any]:
+            data = doc.to_json()
+            if data["$schema"] == SCHEMA_VARIANTLIB:
+                data["$schema"] = SCHEMA_PROVIDERS
+            return data
+
+        return canonical(self) == canonical(other)
+
     def dumps(self) -> bytes:
         """Byte-stable serialization (sorted keys, 4-space indent, trailing newline)."""
         text = json.dumps(self.to_json(), indent=4, sort_keys=True, ensure_ascii=False)

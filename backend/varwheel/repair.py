@@ -184,7 +184,7 @@ def _labelled_name(out: Path, label: str, raw: bytes, document, name: str, versi
         got = archive.read(archive.variant_json_name)
         if got != raw:
             try:
-                same = archive.variant_document().to_json() == document.to_json()
+                same = archive.variant_document().same_content(document)
             except InvalidInput:
                 same = False
             if not same:

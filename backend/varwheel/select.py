@@ -52,7 +52,7 @@ from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.filename import WheelFilename
 from varwheel.metadata import SCHEMA_PEP825, VariantDocument, merge_documents
 from varwheel.properties import NULL_LABEL, Property, VariantDescription
-from varwheel.providers import BUILTINS, FeatureSupport, NamespaceSupport, builtin_for
+from varwheel.providers import FeatureSupport, NamespaceSupport, builtin_for
 
 __all__ = [
     "INDEX_SUFFIX",
