@@ -699,3 +699,32 @@ def test_memory_stays_flat_for_a_large_wheel(tmp_path):
     assert peak < size / 3, f"peak RSS {peak >> 20} MiB for a {size >> 20} MiB wheel"
     dest = tmp_path / "out" / "big-1.0-py3-none-any-fa7c1393.whl"
     assert raw_member(src, "big/blob1.bin") == raw_member(dest, "big/blob1.bin")
+
+
+def test_output_batch_is_all_or_nothing(tmp_path):
+    from varwheel.errors import InvalidInput
+    from varwheel.rewrite import OutputBatch, atomic_output
+
+    existing = tmp_path / "out" / "keep.txt"
+    existing.parent.mkdir()
+    existing.write_bytes(b"before")
+    nested = tmp_path / "out" / "new" / "deeper"
+
+    batch = OutputBatch(nested)
+    batch.plan(nested / "a.bin", "src-a")
+    with pytest.raises(InvalidInput, match="would both be written"):
+        batch.plan(nested / "a.bin", "src-b")
+
+    def produce(dest, data):
+        with atomic_output(dest) as fh:
+            fh.write(data)
+        return dest
+
+    with pytest.raises(RuntimeError):
+        with batch:
+            batch.write(nested / "a.bin", lambda: produce(nested / "a.bin", b"a"))
+            assert (nested / "a.bin").read_bytes() == b"a"
+            raise RuntimeError("the second output failed")
+    # What the batch created is gone, folders included; what existed is untouched.
+    assert not (tmp_path / "out" / "new").exists()
+    assert existing.read_bytes() == b"before"

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import List, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, VarwheelError
-from varwheel.rewrite import copy_file_atomic
+from varwheel.rewrite import OutputBatch, copy_file_atomic
 from varwheel.wheelfile import CHUNK, WheelArchive
 
 __all__ = ["WHEEL_PLACEHOLDER", "DEST_PLACEHOLDER", "RepairFailed", "repair_wheel", "substitute"]
@@ -138,24 +138,13 @@ def repair_wheel(
                 + (f" (it wrote {', '.join(p.name for p in produced)})" if produced else "")
                 + f"; nothing was written to {dest_dir}"
             )
-        planned = []
+        batch = OutputBatch(dest_dir)
         for out in wheels:
-            planned.append((out, dest_dir / _labelled_name(out, label, raw_variant_json, document, name, version)))
-        results = []
-        created = []
-        try:
-            for out, dest in planned:
-                existed = dest.exists()
-                results.append(copy_file_atomic(out, dest, force=force))
-                if not existed:
-                    created.append(dest)
-        except BaseException:
-            for path in created:
-                try:
-                    path.unlink()
-                except OSError:
-                    pass
-            raise
+            batch.plan(dest_dir / _labelled_name(out, label, raw_variant_json, document, name, version), out)
+        with batch:
+            for dest, out in batch.planned:
+                batch.write(dest, lambda: copy_file_atomic(out, dest, force=force))
+        results = batch.written
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)

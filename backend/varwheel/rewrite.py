@@ -39,11 +39,11 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, List, Optional, Tuple
 
-from varwheel.errors import InvalidWheel, OutputError, OutputExists, VarwheelError
+from varwheel.errors import InvalidInput, InvalidWheel, OutputError, OutputExists, VarwheelError
 from varwheel.filename import WheelFilename
 from varwheel.wheelfile import CHUNK, RecordRow, WheelArchive, format_record, record_hash
 
-__all__ = ["rewrite_wheel", "atomic_output", "copy_file_atomic", "new_member_date_time", "same_path"]
+__all__ = ["rewrite_wheel", "atomic_output", "copy_file_atomic", "OutputBatch", "new_member_date_time", "same_path"]
 
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
@@ -406,3 +406,70 @@ def copy_file_atomic(src: "str | os.PathLike[str]", dest: "str | os.PathLike[str
     with atomic_output(dest, force=force) as out, open(src, "rb") as fh:
         shutil.copyfileobj(fh, out, CHUNK)
     return Path(dest)
+
+
+class OutputBatch:
+    """Several outputs written all or nothing.
+
+    Commands that take several inputs (``make-variant -f A -f B``,
+    ``unmake-variant``, ``repair``) first :meth:`plan` every output (two inputs
+    mapping to one output is an error), then :meth:`write` each inside
+    ``with batch:``.  If any write fails, the files this batch created, and
+    the output folders it created, are removed before the error propagates;
+    files that already existed are left as they were (each single write is
+    atomic, so they were never half-replaced).
+
+    Example::
+
+        batch = OutputBatch(outdir)
+        for src in inputs:
+            batch.plan(outdir / name_for(src), src)
+        with batch:
+            for dest, src in batch.planned:
+                batch.write(dest, lambda: rewrite_wheel(src, dest, variant_json=data))
+    """
+
+    def __init__(self, outdir: "str | os.PathLike[str]") -> None:
+        self.outdir = Path(outdir).absolute()
+        self.planned: List[Tuple[Path, object]] = []
+        self._keys: dict = {}
+        self.created: List[Path] = []
+        self.written: List[Path] = []
+        self._missing_dirs: List[Path] = []  # innermost first: the order to remove them in
+
+    def plan(self, dest: "str | os.PathLike[str]", src: object) -> None:
+        key = Path(dest).absolute()
+        if key in self._keys:
+            raise InvalidInput(f"{self._keys[key]} and {src} would both be written to {dest}")
+        self._keys[key] = src
+        self.planned.append((Path(dest), src))
+
+    def __enter__(self) -> "OutputBatch":
+        probe = self.outdir
+        while not probe.exists() and probe != probe.parent:
+            self._missing_dirs.append(probe)
+            probe = probe.parent
+        return self
+
+    def write(self, dest: "str | os.PathLike[str]", produce) -> Path:
+        """Call ``produce()`` (which writes ``dest`` atomically) and remember what it created."""
+        existed = Path(dest).exists()
+        result = Path(produce())
+        self.written.append(result)
+        if not existed:
+            self.created.append(Path(dest))
+        return result
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            return
+        for path in self.created:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+        for folder in self._missing_dirs:
+            try:
+                folder.rmdir()
+            except OSError:
+                break

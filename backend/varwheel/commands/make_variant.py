@@ -39,12 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from varwheel.errors import InvalidInput
     from varwheel.make import make_variant, variant_output_path
     from varwheel.pyproject import load_variant_project
     from varwheel.request import resolve_variant
+    from varwheel.rewrite import OutputBatch
     from varwheel.wheelfile import WheelArchive
 
     properties = flatten(args.properties)
@@ -63,43 +62,16 @@ def run(args: argparse.Namespace) -> int:
 
     # Check every input (structure; RECORD with --verify) before writing
     # anything, so that a bad third wheel does not leave two outputs behind.
-    planned = {}
+    batch = OutputBatch(args.outdir)
     for src in args.files:
         with WheelArchive(src) as archive:
             dest = variant_output_path(archive, args.outdir, request.label)
             if args.verify:
                 archive.verify_record()
-        key = Path(dest).absolute()
-        if key in planned:
-            raise InvalidInput(f"{planned[key]} and {src} would both be written to {dest}")
-        planned[key] = src
-
-    missing_dirs = []  # innermost first: the order to remove them in
-    probe = Path(args.outdir).absolute()
-    while not probe.exists() and probe != probe.parent:
-        missing_dirs.append(probe)
-        probe = probe.parent
-    written = []
-    created = []
-    try:
-        for dest, src in planned.items():
-            existed = dest.exists()
-            written.append(make_variant(src, args.outdir, request, force=args.force))
-            if not existed:
-                created.append(dest)
-    except BaseException:
-        # All or nothing: remove the outputs this run created before failing.
-        for path in created:
-            try:
-                path.unlink()
-            except OSError:
-                pass
-        for folder in missing_dirs:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
-    for path in written:
+        batch.plan(dest, src)
+    with batch:
+        for dest, src in batch.planned:
+            batch.write(dest, lambda: make_variant(src, args.outdir, request, force=args.force))
+    for path in batch.written:
         print(path)
     return 0

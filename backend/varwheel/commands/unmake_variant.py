@@ -33,11 +33,11 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from varwheel.errors import InvalidInput
-    from varwheel.rewrite import rewrite_wheel, same_path
+    from varwheel.rewrite import OutputBatch, rewrite_wheel, same_path
     from varwheel.wheelfile import WheelArchive
 
     # Check every input and plan every output before writing anything.
-    planned = {}
+    batch = OutputBatch(args.outdir)
     for src in args.files:
         with WheelArchive(src) as archive:
             if not archive.has_variant_json() and archive.filename.label is None:
@@ -50,35 +50,10 @@ def run(args: argparse.Namespace) -> int:
                 f"{src}: the plain wheel would overwrite its input (a deferred-label wheel keeps the "
                 "plain name); choose another output folder"
             )
-        key = dest.absolute()
-        if key in planned:
-            raise InvalidInput(f"{planned[key]} and {src} would both be written to {dest}")
-        planned[key] = src
-
-    missing_dirs = []  # innermost first
-    probe = Path(args.outdir).absolute()
-    while not probe.exists() and probe != probe.parent:
-        missing_dirs.append(probe)
-        probe = probe.parent
-    written, created = [], []
-    try:
-        for dest, src in planned.items():
-            existed = dest.exists()
-            written.append(rewrite_wheel(src, dest, variant_json=None, force=args.force))
-            if not existed:
-                created.append(dest)
-    except BaseException:
-        for path in created:  # all or nothing
-            try:
-                path.unlink()
-            except OSError:
-                pass
-        for folder in missing_dirs:
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        raise
-    for path in written:
+        batch.plan(dest, src)
+    with batch:
+        for dest, src in batch.planned:
+            batch.write(dest, lambda: rewrite_wheel(src, dest, variant_json=None, force=args.force))
+    for path in batch.written:
         print(Path(args.outdir) / path.name)
     return 0
