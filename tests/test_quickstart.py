@@ -37,6 +37,9 @@ def test_quickstart_demo_makes_two_variants_a_null_variant_and_an_index(tmp_path
     # `show` printed each wheel's label.
     for label in ("fa7c1393", "null", "v4"):
         assert label in proc.stdout
+    # select explained its choice, and planned for an x86-64-v3 machine.
+    assert "<- selected" in proc.stdout
+    assert proc.stdout.rstrip().endswith("hello_variants-1.0-py3-none-any-fa7c1393.whl")
     # The input wheel in the repository is untouched.
     bundled = (DEMO.parent / "hello_variants-1.0-py3-none-any.whl").read_bytes()
     assert hashlib.sha256(bundled).hexdigest() == "ad35b5413eca5276751e80383d7fdc03cb7afd9e69e5fafab1b5569e8cb06d60"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Quickstart: turn one plain wheel into a variant family (x86-64-v3 with the
 # default hash label, x86-64-v4 labelled "v4", and the null variant), write the
-# index file uv needs beside them, and show what was made.
+# index file uv needs beside them, show what was made, and ask which wheel an
+# installer would take here (and on an x86-64-v3 machine).
 set -eu
 cd "$(dirname "$0")"
 out="${1:-dist-variants}"
@@ -20,3 +21,12 @@ done
 echo
 echo "index file:"
 cat "$out"/hello_variants-1.0-variants.json
+
+echo
+echo "this machine:"
+varwheel detect
+echo
+varwheel select hello_variants --find-links "$out" --explain
+echo
+echo "on an x86-64-v3 machine:"
+varwheel select hello_variants --find-links "$out" --no-detect --assume 'x86_64 :: level :: v3'
