@@ -150,3 +150,22 @@ def test_packaging_rejects_what_we_label():
     with pytest.raises(InvalidWheelFilename):
         parse_wheel_filename("pkg-1.0-py3-none-any-v3.whl")
     assert WheelFilename.parse("pkg-1.0-py3-none-any-v3.whl").label == "v3"
+
+
+@pytest.mark.parametrize("name", ["Foo.Bar", "foo__bar", "A-B_C.d", "zope.interface", "Pillow", "a--b..c__d", "x"])
+def test_normalize_dist_name_agrees_with_packaging(name):
+    from packaging.utils import canonicalize_name
+
+    from varwheel.filename import normalize_dist_name
+
+    assert normalize_dist_name(name) == canonicalize_name(name).replace("-", "_")
+
+
+def test_version_key_compares_as_pep_440():
+    from varwheel.filename import version_key
+
+    assert version_key("1.0") == version_key("1.0.0")
+    assert version_key("1.0+cu126") == version_key("1.0+cu126")  # "+" survives in filenames
+    assert version_key("1.0_post1") == version_key("1.0.post1")  # "-" is written "_" in filenames
+    assert version_key("1.0") != version_key("1.0.post1")
+    assert version_key("not a version") == "not a version"

@@ -19,12 +19,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Optional
 
-from packaging.utils import canonicalize_name
-
 from varwheel.errors import InvalidFilename, InvalidLabel
 from varwheel.properties import validate_label
 
-__all__ = ["WheelFilename", "dist_info_name", "normalize_dist_name"]
+__all__ = ["WheelFilename", "dist_info_name", "normalize_dist_name", "version_key"]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9_.!+]+$")
@@ -32,9 +30,32 @@ _TAG_RE = re.compile(r"^[A-Za-z0-9_.]+$")
 _BUILD_RE = re.compile(r"^[0-9][A-Za-z0-9_.]*$")
 
 
+_NORMALIZE_RE = re.compile(r"[-_.]+")
+
+
 def normalize_dist_name(name: str) -> str:
-    """Name as written in wheel filenames and index files: ``canonical`` with ``_``."""
-    return canonicalize_name(name).replace("-", "_")
+    """Name as written in wheel filenames and index files: PEP 503 normalized, ``-`` -> ``_``.
+
+    Done here rather than with ``packaging.utils.canonicalize_name``: importing
+    ``packaging.utils`` pulls in ``packaging.tags`` (and ``logging``), about
+    20 ms that every command and every isolated build would pay.
+    """
+    return _NORMALIZE_RE.sub("-", name).lower().replace("-", "_")
+
+
+def version_key(version: str) -> object:
+    """Identity of a version as installers compare them (PEP 440: ``1.0 == 1.0.0``).
+
+    Filenames write ``-`` in a local version as ``_``.  A version PEP 440
+    cannot parse is its own identity (its string).
+    """
+    from packaging.version import InvalidVersion, Version
+
+    text = version.replace("_", "-")
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return text
 
 
 def dist_info_name(name: str, version: str) -> str:

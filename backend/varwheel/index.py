@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputExists
-from varwheel.filename import WheelFilename, normalize_dist_name
+from varwheel.filename import WheelFilename, normalize_dist_name, version_key
 from varwheel.metadata import VariantDocument, merge_documents
 from varwheel.wheelfile import WheelArchive
 
@@ -122,13 +122,6 @@ def wheel_paths(directory: "str | os.PathLike[str]") -> List[Path]:
     )
 
 
-def _version_key(version: str) -> str:
-    """Version identity as uv sees it (PEP 440 equality: ``1.0 == 1.0.0``)."""
-    from packaging.utils import canonicalize_version
-
-    return canonicalize_version(version.replace("_", "-"))
-
-
 def collect(directory: "str | os.PathLike[str]") -> Dict[Tuple[str, str], List[WheelEntry]]:
     """Group the wheels of ``directory`` by ``(normalized name, version as spelled)``.
 
@@ -147,7 +140,7 @@ def collect(directory: "str | os.PathLike[str]") -> Dict[Tuple[str, str], List[W
         entry = WheelEntry(path, fname, fname.label, document)
         project = fname.project
         groups.setdefault((project, fname.version), []).append(entry)
-        spellings.setdefault((project, _version_key(fname.version)), {}).setdefault(
+        spellings.setdefault((project, version_key(fname.version)), {}).setdefault(
             fname.version, []
         ).append(path.name)
     for (project, _), by_spelling in sorted(spellings.items()):

@@ -26,10 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
-from packaging.utils import canonicalize_name, canonicalize_version
-
 from varwheel.errors import InvalidFilename, InvalidMetadata, InvalidWheel
-from varwheel.filename import WheelFilename
+from varwheel.filename import WheelFilename, normalize_dist_name, version_key
 from varwheel.metadata import VariantDocument
 
 __all__ = [
@@ -91,12 +89,9 @@ def _dist_info_matches(dist_info: str, fname: WheelFilename) -> bool:
     name, sep, version = stem.rpartition("-")
     if not sep:
         return False
-    try:
-        return canonicalize_name(name) == canonicalize_name(fname.name) and canonicalize_version(
-            version
-        ) == canonicalize_version(fname.version.replace("_", "-"))
-    except Exception:  # pragma: no cover - canonicalize_version is lenient
-        return False
+    return normalize_dist_name(name) == normalize_dist_name(fname.name) and version_key(version) == version_key(
+        fname.version
+    )
 
 
 class WheelArchive:
