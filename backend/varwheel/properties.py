@@ -238,7 +238,7 @@ class VariantDescription:
         if not self.is_null and label == NULL_LABEL:
             raise InvalidLabel(
                 "label 'null' is reserved for the null variant (no properties), "
-                f"but {len(self)} propert{'y' if len(self) == 1 else 'ies'} were given: "
+                f"but {len(self)} {'property was' if len(self) == 1 else 'properties were'} given: "
                 + ", ".join(self.strings())
             )
         return label
