@@ -268,12 +268,12 @@ def test_warnings_hash_label_length_pinned_provider_and_pep825(tmp_path, run_var
                               "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin"}}))
     d = handmade_variant(tmp_path / "d", "v3", variant_json(
         "v3", {"x86_64": {"level": ["v3"]}}, schema="https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"))
-    expected = {a: "hash-label", b: "label-length", c: "provider-pinned", d: "no-providers"}
+    expected = {a: "hash-label", b: "label-length", c: "provider-unsupported", d: "no-providers"}
     for wheel, code in expected.items():
         status, report = check(run_varwheel, wheel)
         assert status == 0 and codes(report, "warnings") == [code], report
     assert "fa7c1393" in check(run_varwheel, a)[1]["wheels"][0]["warnings"][0]["message"]
-    assert "'nvidia-variant-provider'" in check(run_varwheel, c)[1]["wheels"][0]["warnings"][0]["message"]
+    assert "excludes the built-in nvidia-variant-provider 0.0.1" in check(run_varwheel, c)[1]["wheels"][0]["warnings"][0]["message"]
     # The hash label itself is fine.
     good = handmade_variant(tmp_path / "e", "fa7c1393", variant_json("fa7c1393", {"x86_64": {"level": ["v3"]}}))
     assert check(run_varwheel, good, strict=True)[0] == 0
@@ -357,3 +357,35 @@ def test_a_wheel_given_twice_is_checked_once(family, run_varwheel):
     status, report = check(run_varwheel, wheel, family, family / ".." / family.name / wheel.name)
     assert status == 0 and report["summary"]["wheels"] == 3
     assert codes(report, "warnings") == []
+
+
+def test_a_damaged_variant_json_is_a_finding_and_the_other_wheels_are_still_checked(family, run_varwheel):
+    damaged = family / f"mypkg-1.0-{TAG}-cu129.whl"
+    with zipfile.ZipFile(damaged) as zf:
+        info = zf.getinfo("mypkg-1.0.dist-info/variant.json")
+    data = bytearray(damaged.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for i in range(start, start + info.compress_size):  # garble the deflate stream
+        data[i] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    rewrite_member(family / f"mypkg-1.0-{TAG}-cu126.whl", "mypkg/__init__.py", b"evil = 1\n")
+    status, report = check(run_varwheel, family)
+    assert status == 1
+    by_name = {Path(w["path"]).name: [e["code"] for e in w["errors"]] for w in report["wheels"]}
+    assert "variant-json" in by_name[damaged.name]
+    assert "record-hash" in by_name[f"mypkg-1.0-{TAG}-cu126.whl"]
+
+
+def test_provider_support_agrees_with_select(tmp_path, run_varwheel):
+    """check warns exactly where select (and uv) would not evaluate the provider."""
+    ok = handmade_variant(tmp_path / "ok", "v3", variant_json(
+        "v3", {"x86_64": {"level": ["v3"]}},
+        providers={"x86_64": {"requires": ["x86-64-variant-provider>=0.1,<1"]}}))  # admits built-in 0.2.1
+    no_api = handmade_variant(tmp_path / "no_api", "cu129", variant_json(
+        "cu129", {"nvidia": {"cuda_version_lower_bound": ["12.9"]}}, namespaces=["nvidia"],
+        providers={"nvidia": {"requires": ["nvidia-variant-provider"]}}))  # uv needs the plugin-api too
+    status, report = check(run_varwheel, ok)
+    assert status == 0 and codes(report, "warnings") == [], report
+    status, report = check(run_varwheel, no_api)
+    assert status == 0 and codes(report, "warnings") == ["provider-unsupported"], report
+    assert "plugin-api" in report["wheels"][0]["warnings"][0]["message"]

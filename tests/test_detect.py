@@ -353,3 +353,13 @@ def test_detect_json_shape(run_varwheel):
     data = json.loads(proc.stdout)
     assert set(data["namespaces"]) == {"x86_64", "aarch64", "nvidia"}
     assert data["providers"]["nvidia"]["plugin-api"] == NVIDIA["plugin-api"]
+
+
+def test_the_entries_varwheel_writes_are_the_ones_select_matches():
+    # builtin_providers (what make-variant and the backend write) and providers.builtin_for
+    # (how select and check decide what uv evaluates) must agree, namespace by namespace.
+    from varwheel.builtin_providers import BUILTIN_PROVIDERS
+
+    assert set(BUILTIN_PROVIDERS) == set(BUILTINS)
+    for namespace, entry in BUILTIN_PROVIDERS.items():
+        assert builtin_for(namespace, entry) == (BUILTINS[namespace], "")

@@ -416,3 +416,12 @@ def test_check_fails_with_exit_2_on_inconsistent_wheels(tmp_path, run_varwheel):
     proc = run_varwheel("index", "--check", dist)
     assert proc.returncode == 2
     assert all(n in proc.stderr for n in names)
+
+
+def test_an_impossible_output_folder_is_one_line_and_exit_2(family, tmp_path, run_varwheel):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    proc = run_varwheel("index", family, "-o", blocker / "sub")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("varwheel: error: cannot write index files into")

@@ -346,3 +346,18 @@ def test_merge_does_not_modify_its_inputs():
     before = copy.deepcopy(a.to_json())
     merge_documents([("a", a), ("b", b)])
     assert a.to_json() == before
+
+
+@pytest.mark.parametrize("bad", [[["v1"]], [{}], [1]])
+def test_non_string_values_are_an_error_not_a_crash(bad):
+    from varwheel.errors import InvalidMetadata
+    from varwheel.metadata import SCHEMA_PROVIDERS, VariantDocument
+
+    doc = {
+        "$schema": SCHEMA_PROVIDERS,
+        "default-priorities": {"namespace": ["x86_64"]},
+        "providers": {"x86_64": {"requires": ["x86-64-variant-provider"]}},
+        "variants": {"x": {"x86_64": {"level": bad}}},
+    }
+    with pytest.raises(InvalidMetadata, match="variants.x.x86_64.level: value .* is not a string"):
+        VariantDocument.from_json(doc)

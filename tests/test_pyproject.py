@@ -198,3 +198,11 @@ def test_parse_variant_table_takes_an_already_loaded_table():
     assert list(project.providers) == ["x86_64"]
     with pytest.raises(InvalidPyproject, match=r"^config_settings: variant\.variants\.v3\.x86_64\.level"):
         parse_variant_table({"variants": {"v3": {"x86_64": {"level": [1]}}}}, source="config_settings")
+
+
+def test_non_string_values_in_a_named_variant_are_an_error_not_a_crash():
+    from varwheel.errors import InvalidPyproject
+    from varwheel.pyproject import parse_variant_table
+
+    with pytest.raises(InvalidPyproject, match=r"variant.variants.x.x86_64.level: value \['v3'\] is not a string"):
+        parse_variant_table({"variants": {"x": {"x86_64": {"level": [["v3"]]}}}})

@@ -165,3 +165,15 @@ def test_an_empty_folder_is_a_usage_error(tmp_path, run_varwheel):
     (tmp_path / "empty").mkdir()
     proc = run_varwheel("relabel", tmp_path / "empty")
     assert proc.returncode == 2 and "holds no .whl files" in proc.stderr
+
+
+def test_the_same_wheel_named_twice_is_relabelled_once(tmp_path, run_varwheel, wheel_factory):
+    from varwheel.make import make_variant
+    from varwheel.request import resolve_variant
+
+    plain = wheel_factory("demo", "1.0")
+    folder = tmp_path / "deferred"
+    deferred = make_variant(plain, folder, resolve_variant(["x86_64::level::v3"]), defer_label=True)
+    proc = run_varwheel("relabel", folder, deferred)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["demo-1.0-py3-none-any-fa7c1393.whl"]

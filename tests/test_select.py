@@ -298,3 +298,22 @@ def test_json_output(tmp_path, run_varwheel):
     assert release["supported"]["x86_64"]["features"] == {"level": ["v2", "v1"]}
     assert release["candidates"][0]["key"] == [[0, 0, 1]]
     assert release["candidates"][0]["key_properties"] == ["x86_64 :: level :: v1"]
+
+
+def test_a_folder_or_dangling_link_named_like_a_wheel_is_not_a_candidate(tmp_path, run_varwheel, wheel_factory):
+    dist = tmp_path / "dist"
+    real = wheel_factory("demo", "1.0", directory=dist)
+    (dist / "demo-2.0-py3-none-any.whl").mkdir()  # a folder, not a wheel
+    (dist / "demo-3.0-py3-none-any.whl").symlink_to(tmp_path / "missing.whl")  # dangling link
+    proc = run_varwheel("select", "demo", "--find-links", dist, "--no-detect")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith(real.name)
+
+
+def test_a_python_option_that_is_not_python_is_bad_input(tmp_path, run_varwheel, wheel_factory):
+    dist = tmp_path / "dist"
+    wheel_factory("demo", "1.0", directory=dist)
+    for command in ("select", "install"):
+        proc = run_varwheel(command, "demo", "--find-links", dist, "--python", "/bin/echo", "--no-detect")
+        assert proc.returncode == 2, (command, proc.stderr)
+        assert "Traceback" not in proc.stderr and "is not a Python interpreter" in proc.stderr

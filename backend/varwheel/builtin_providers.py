@@ -1,9 +1,14 @@
 """Provider entries for the namespaces uv 0.13.9 evaluates with built-in code.
 
-uv matches a provider by its ``requires`` list exactly as written: a version
-specifier (``nvidia-variant-provider>=0.0.2``) makes uv skip it ("Skipping
-unsupported wheel variant provider").  So these entries carry bare names, and
-the nvidia one also the ``plugin-api`` uv expects.  They are used when the
+uv matches a provider by its ``requires`` entry: one requirement naming its
+built-in package, with no extras or marker, and a version specifier, if any,
+that admits uv's built-in version (x86 0.2.1, aarch64 0.2.0, nvidia 0.0.1;
+``nvidia-variant-provider>=0.0.2`` is skipped: "Skipping unsupported wheel
+variant provider"), and ``plugin-api`` equal to the built-in's (by default the
+package's module name).  So these entries carry bare names, and the nvidia one
+also the ``plugin-api`` uv expects.  :func:`varwheel.providers.builtin_for` is
+the one implementation of that matching rule; a test keeps these entries
+matched by it.  They are used when the
 user names one of these namespaces without a ``[variant.providers.<ns>]``
 table of their own.
 """

@@ -33,8 +33,9 @@ code                        what
 ``hash-label``              (warning) a label shaped like a hash label that is
                             not the hash of the properties
 ``label-length``            (warning) a label over 16 characters
-``provider-pinned``         (warning) a built-in provider's requirement with a
-                            version specifier: uv 0.13 then skips the provider
+``provider-unsupported``    (warning) a provider naming one of uv's built-in
+                            providers in a form uv 0.13.9 skips (a specifier
+                            excluding its version, a wrong plugin-api, ...)
 ``no-providers``            (warning) pep825 format: uv cannot evaluate it, only
                             ``null`` is ever installed
 ==========================  =====================================================
@@ -66,7 +67,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
-from varwheel.filename import WheelFilename
+from varwheel.filename import WheelFilename, normalize_dist_name
 from varwheel.metadata import (
     KNOWN_SCHEMAS,
     SCHEMA_PEP825,
@@ -88,19 +89,15 @@ __all__ = [
     "check_release",
     "check_folder",
     "check_paths",
-    "UV_BUILTIN_PROVIDERS",
 ]
 
 ERROR = "error"
 WARNING = "warning"
 
-#: Requirement names uv 0.13 evaluates with built-in code (matched exactly as written).
-UV_BUILTIN_PROVIDERS = (
-    "x86-64-variant-provider",
-    "aarch64-variant-provider",
-    "nvidia-variant-provider",
-    "tpu-variant-provider",
-)
+def _requirement_name(text: str) -> str:
+    """The distribution name at the start of a requirement string (validated by the loader)."""
+    return re.split(r"[\s\[<>=!~;@(]", text.strip(), maxsplit=1)[0]
+
 
 #: How :meth:`WheelArchive.record_problems` phrases each kind of problem -> our code.
 _RECORD_CODES = (
@@ -371,19 +368,21 @@ def _document_warnings(report: WheelReport, label: str, document: VariantDocumen
         )
     for message in label_warnings(label):
         report.warning("label-length", message)
-    from packaging.requirements import Requirement
-    from packaging.utils import canonicalize_name
+    from varwheel.providers import BUILTINS, builtin_for
 
+    builtin_names = {normalize_dist_name(b.package) for b in BUILTINS.values()}
     for namespace, provider in document.providers.items():
-        for text in provider.requires:
-            req = Requirement(text)  # validated by the loader
-            if canonicalize_name(req.name) in UV_BUILTIN_PROVIDERS and (req.specifier or req.extras or req.marker):
-                report.warning(
-                    "provider-pinned",
-                    f"providers.{namespace}.requires {text!r}: uv 0.13 matches its built-in providers "
-                    f"by the exact requirement and skips this one, so it never selects these variants; "
-                    f"write {req.name!r}",
-                )
+        named = [r for r in provider.requires if normalize_dist_name(_requirement_name(r)) in builtin_names]
+        if not named:
+            continue  # a plugin or a static provider: nothing uv could have built in
+        matched, reason = builtin_for(namespace, provider)
+        if matched is None:
+            report.warning(
+                "provider-unsupported",
+                f"providers.{namespace}: uv 0.13.9 skips this provider ({reason}), so it never "
+                "selects these variants; write the entry `varwheel make-variant` writes for "
+                f"{namespace!r} (see docs/make-variant.md)",
+            )
     if document.schema == SCHEMA_PEP825 and not desc.is_null:
         report.warning(
             "no-providers",
@@ -422,7 +421,11 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
                     f"{archive.variant_json_name}; installers reject it",
                 )
             return report
-        raw = archive.read(archive.variant_json_name)
+        try:
+            raw = archive.read(archive.variant_json_name)
+        except InvalidInput as exc:  # e.g. a CRC error: a finding, not the end of the run
+            report.error("variant-json", str(exc))
+            return report
     if _raw_json_checks(raw, report):
         return report
     try:

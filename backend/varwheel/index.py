@@ -28,9 +28,11 @@ Rules (the command ``varwheel index`` documents them for users):
 * metadata merge per :func:`varwheel.metadata.merge_documents`; any
   inconsistency names the wheels involved and nothing is written.
 
-Writing is all-or-nothing: every document is built and serialized first, then
-each goes to a temporary file beside its destination, and only when all are
-ready are they renamed into place.
+Writing is all-or-nothing up to the renames: every document is built and
+serialized first, then each goes to a temporary file beside its destination,
+and only when all are ready are they renamed into place (each rename is
+atomic; a failure between two renames, such as the disk going away, is the
+only way to end with some files new and some old).
 
 Example::
 
@@ -48,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputExists
+from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputError, OutputExists
 from varwheel.filename import WheelFilename, normalize_dist_name, version_key
 from varwheel.metadata import VariantDocument, merge_documents
 from varwheel.wheelfile import WheelArchive
@@ -208,6 +210,14 @@ def write_documents(
 ) -> List[Path]:
     """Write ``{filename: document}`` into ``target``, all or nothing (see :func:`write_indexes`)."""
     target = Path(target)
+    try:
+        return _write_documents(docs, target, force=force)
+    except OSError as exc:  # an unwritable or impossible -o: one line, exit 2
+        raise OutputError(f"cannot write index files into {target}: {exc.strerror or exc}") from None
+
+
+def _write_documents(docs: Dict[str, VariantDocument], target: Path, *, force: bool) -> List[Path]:
+    """Every temp file is written before any is renamed; a failure before the renames writes nothing."""
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"{target}: exists and is not a directory")
     if not docs:

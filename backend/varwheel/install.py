@@ -65,9 +65,13 @@ def default_python() -> str:
 
 def _check_pip(python: str) -> None:
     try:
-        proc = subprocess.run([python, "-c", "import pip"], capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [python, "-c", "import pip; print('pip-ok')"], capture_output=True, text=True, timeout=120
+        )
     except OSError as exc:
         raise InvalidInput(f"--python {python}: cannot run it ({exc.strerror or exc})") from None
+    if proc.returncode == 0 and proc.stdout.strip() != "pip-ok":
+        raise InvalidInput(f"--python {python}: is not a Python interpreter")
     if proc.returncode != 0:
         raise InvalidInput(
             f"--python {python}: this environment has no pip; create it with `python -m venv` "

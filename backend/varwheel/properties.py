@@ -167,11 +167,12 @@ class VariantDescription:
                     raise InvalidMetadata(f"{key}: expected a list of values, got {values!r}")
                 if not values:
                     raise InvalidMetadata(f"{key}: the list of values is empty")
-                if len(set(values)) != len(values):
-                    raise InvalidMetadata(f"{key}: values are not unique: {list(values)!r}")
                 for value in values:
                     if not isinstance(value, str):
                         raise InvalidMetadata(f"{key}: value {value!r} is not a string")
+                if len(set(values)) != len(values):
+                    raise InvalidMetadata(f"{key}: values are not unique: {list(values)!r}")
+                for value in values:
                     try:
                         props.append(Property(namespace, feature, value))
                     except InvalidProperty as exc:

@@ -118,13 +118,21 @@ def expand_wheel_args(
     ``on_skip`` and left out; one named explicitly is kept (and then rejected
     by :func:`plan_relabel` with a message).
     """
+    from varwheel.index import wheel_paths
+
     out: List[Path] = []
+    seen = set()
+
+    def add(wheel: Path) -> None:
+        key = wheel.resolve()  # the same wheel named twice (a folder and a file in it) is one wheel
+        if key not in seen:
+            seen.add(key)
+            out.append(wheel)
+
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = sorted(
-                p for p in path.iterdir() if p.name.endswith(".whl") and not p.name.startswith(".") and p.is_file()
-            )
+            found = wheel_paths(path)
             if not found:
                 raise InvalidInput(f"{path}: holds no .whl files")
             for wheel in found:
@@ -134,9 +142,9 @@ def expand_wheel_args(
                     if on_skip is not None:
                         on_skip(wheel)
                     continue
-                out.append(wheel)
+                add(wheel)
         elif path.exists():
-            out.append(path)
+            add(path)
         else:
             raise InvalidInput(f"{path}: no such file or directory")
     return out

@@ -388,7 +388,10 @@ def rewrite_wheel(
             for info in arch.members:
                 if info.filename in drop:
                     continue
-                writer.copy_raw(raw, info)
+                try:
+                    writer.copy_raw(raw, info)
+                except InvalidWheel as exc:  # the writer knows the member; say which wheel
+                    raise InvalidWheel(f"{src}: {exc}") from None
             if variant_json is not None:
                 writer.add_new(vj_name, variant_json, date_time)
             writer.add_new(record_name, record_bytes, date_time)

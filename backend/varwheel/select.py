@@ -52,6 +52,7 @@ from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.filename import WheelFilename
 from varwheel.metadata import SCHEMA_PEP825, VariantDocument, merge_documents
 from varwheel.properties import NULL_LABEL, Property, VariantDescription
+from varwheel.index import INDEX_SUFFIX
 from varwheel.providers import FeatureSupport, NamespaceSupport, builtin_for
 
 __all__ = [
@@ -70,7 +71,6 @@ __all__ = [
     "select",
 ]
 
-INDEX_SUFFIX = "-variants.json"
 Key = Tuple[int, int, int]
 _SENTINEL = (1 << 30, 0, 0)
 
@@ -230,7 +230,14 @@ def target_tags(python: Optional[str] = None) -> List[str]:
         raise InvalidInput(
             f"--python {python}: cannot read its platform tags ({last}); it needs packaging or pip"
         )
-    return json.loads(proc.stdout)
+    try:
+        found = json.loads(proc.stdout)
+    except ValueError:
+        found = None
+    if not isinstance(found, list) or not all(isinstance(t, str) for t in found):
+        shown = proc.stdout.strip()[:80] or "nothing"
+        raise InvalidInput(f"--python {python}: is not a Python interpreter (it printed {shown!r})")
+    return found
 
 
 # -- candidates and releases ------------------------------------------------------------------
@@ -368,6 +375,10 @@ def _scan(find_links: Sequence["str | os.PathLike[str]"], project: str, warnings
             raise InvalidInput(f"--find-links {folder}: cannot list it ({exc.strerror or exc})") from None
         for name in names:
             path = folder / name
+            # As index.wheel_paths: regular files only (a folder or a dangling
+            # link named *.whl is not a wheel), hidden ones are temp files.
+            if name.startswith(".") or not path.is_file():
+                continue
             if name.endswith(".whl"):
                 try:
                     fname = WheelFilename.parse(name)

@@ -22,6 +22,7 @@ import hashlib
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
@@ -41,6 +42,10 @@ __all__ = [
 ]
 
 VARIANT_JSON = "variant.json"
+#: What reading a damaged member can raise: a CRC mismatch (BadZipFile), a
+#: corrupt deflate stream (zlib.error), a truncated file, an unknown method.
+_UNREADABLE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError)
+
 #: Copy/hash buffer size: memory stays flat whatever the wheel's size.
 CHUNK = 1 << 20
 
@@ -180,7 +185,7 @@ class WheelArchive:
             return self.zip.read(name)
         except KeyError:
             raise InvalidWheel(f"{self.path}: member {name!r} is missing") from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+        except _UNREADABLE as exc:
             raise InvalidWheel(f"{self.path}: member {name!r} cannot be read ({exc})") from None
 
     def record(self) -> List[RecordRow]:
@@ -262,7 +267,7 @@ class WheelArchive:
                 for chunk in self.iter_member_chunks(info):
                     digest.update(chunk)
                     size += len(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            except _UNREADABLE as exc:
                 problems.append(f"{name}: cannot be read ({exc})")
                 continue
             algo, _, expected = row.hash.partition("=")
