@@ -138,6 +138,16 @@ def test_deferred_label_keeps_the_plain_name(project, hooks, tmp_path):
     assert "deferred" in hooks.stderr
 
 
+def test_a_deferred_variant_replacing_another_says_so(hooks, tmp_path):
+    hooks.build_wheel(str(tmp_path), {"variant": "x86_64::level::v3", "variant-defer-label": "true"})
+    assert "warning: replacing" not in hooks.stderr
+    hooks.build_wheel(str(tmp_path), {"variant": "x86_64::level::v3", "variant-defer-label": "true"})
+    assert "warning: replacing" not in hooks.stderr  # the same variant again: a plain rebuild
+    name = hooks.build_wheel(str(tmp_path), {"variant": "x86_64::level::v4", "variant-defer-label": "true"})
+    assert f"warning: replacing {name} (fa7c1393) with variant cfdbe307" in hooks.stderr
+    assert variant_json(tmp_path / name)["variants"] == {"cfdbe307": {"x86_64": {"level": ["v4"]}}}
+
+
 def test_rebuilding_into_the_same_folder_replaces_the_wheel(hooks, tmp_path):
     first = hooks.build_wheel(str(tmp_path), {"variant": "x86_64::level::v3"})
     second = hooks.build_wheel(str(tmp_path), {"variant": "x86_64::level::v3"})

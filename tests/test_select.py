@@ -317,3 +317,19 @@ def test_a_python_option_that_is_not_python_is_bad_input(tmp_path, run_varwheel,
         proc = run_varwheel(command, "demo", "--find-links", dist, "--python", "/bin/echo", "--no-detect")
         assert proc.returncode == 2, (command, proc.stderr)
         assert "Traceback" not in proc.stderr and "is not a Python interpreter" in proc.stderr
+
+
+def test_assume_on_a_namespace_uv_cannot_evaluate_counts_with_a_warning(tmp_path, run_varwheel, wheel_factory):
+    # pep825 variant.json carries no providers: uv installs only null/plain from it.
+    # --assume plans for an installer that could evaluate it, and says uv would not.
+    plain = wheel_factory("demo", "1.0", directory=tmp_path / "in")
+    dist = tmp_path / "dist"
+    run_varwheel("make-variant", "-f", plain, "-o", dist, "-p", "x86_64::level::v3",
+                 "--metadata-format", "pep825", check=True)
+    run_varwheel("index", dist, check=True)
+    proc = run_varwheel("select", "demo", "--find-links", dist, "--no-detect", "--assume", "x86_64::level::v3")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().endswith("demo-1.0-py3-none-any-fa7c1393.whl")
+    assert "uv itself would not pick these variants" in proc.stderr
+    without = run_varwheel("select", "demo", "--find-links", dist, "--no-detect")
+    assert without.returncode == 1  # only a variant, which nothing but --assume makes installable

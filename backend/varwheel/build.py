@@ -316,12 +316,41 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     try:
         with _applied(plan.transport):
             name = _call_inner(project, "build_wheel", str(tmp), plan.transport.config_settings, metadata_directory)
+        if settings.defer_label:
+            _warn_if_replacing_another_variant(Path(wheel_directory) / name, plan.request.label)
+        # force: like every backend, a rebuild replaces the same-named wheel.
         out = make_variant(tmp / name, wheel_directory, plan.request, force=True, defer_label=settings.defer_label)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if settings.defer_label:
         _say(f"label {plan.request.label} deferred: {out.name} carries variant.json; add the label with varwheel relabel")
     return out.name
+
+
+def _warn_if_replacing_another_variant(dest, label: str) -> None:
+    """Deferred labels share the plain name: say so when one variant replaces another.
+
+    Backends replace a same-named wheel silently, and so does this one; but
+    with deferred labels two *different* variants have the same name, so
+    building them into one folder keeps only the last.  Build each into its
+    own folder (or relabel between builds).
+    """
+    if not dest.is_file():
+        return
+    from varwheel.errors import InvalidInput
+    from varwheel.wheelfile import WheelArchive
+
+    try:
+        with WheelArchive(dest) as archive:
+            found = archive.variant()
+    except InvalidInput:
+        return
+    previous = found[0] if found else "a plain wheel"
+    if previous != label:
+        _say(
+            f"warning: replacing {dest.name} ({previous}) with variant {label}: deferred labels share "
+            "the plain name; build each variant into its own folder or run varwheel relabel in between"
+        )
 
 
 # -- optional hooks (present only when the inner backend has them) --------------------------

@@ -115,7 +115,7 @@ def _providers_for(
         if provider.build_requires:
             if namespace in used:
                 raise InvalidInput(
-                    f"variant.providers.{namespace} uses build-requires, which varwheel does not run; "
+                    f"{project.source}: variant.providers.{namespace} uses build-requires, which varwheel does not run; "
                     "declare its values as static-properties instead"
                 )
             continue

@@ -375,10 +375,10 @@ def _scan(find_links: Sequence["str | os.PathLike[str]"], project: str, warnings
             raise InvalidInput(f"--find-links {folder}: cannot list it ({exc.strerror or exc})") from None
         for name in names:
             path = folder / name
-            # As index.wheel_paths: regular files only (a folder or a dangling
-            # link named *.whl is not a wheel), hidden ones are temp files.
-            if name.startswith(".") or not path.is_file():
+            if name.startswith("."):  # temp files of a writer at work
                 continue
+            if name.endswith(".whl") and not path.is_file():
+                continue  # as index.wheel_paths: a folder or a dangling link is not a wheel
             if name.endswith(".whl"):
                 try:
                     fname = WheelFilename.parse(name)
@@ -483,6 +483,13 @@ def _resolve_support(
             else:
                 release.providers[namespace] = f"unsupported: {reason}"
         if namespace in assumed:
+            if support is None:
+                # Planning for an installer that can evaluate it (a plugin-running
+                # one): the user's statement counts, but uv 0.13.9 would not agree.
+                release.warnings.append(
+                    f"--assume for namespace {namespace!r} counts although uv 0.13.9 cannot "
+                    f"evaluate it ({reason}); uv itself would not pick these variants"
+                )
             support = merge_support(support, assumed[namespace])
         if support is not None:
             release.support[namespace] = support
