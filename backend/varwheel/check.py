@@ -610,12 +610,6 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
 # -- entry point ----------------------------------------------------------------------------------
 
 
-def _folder_wheels(folder: Path) -> List[Path]:
-    return sorted(
-        p for p in folder.iterdir() if p.name.endswith(".whl") and not p.name.startswith(".") and p.is_file()
-    )
-
-
 def check_paths(paths: Sequence["str | os.PathLike[str]"]) -> CheckReport:
     """Check wheels and folders of wheels.
 
@@ -623,6 +617,8 @@ def check_paths(paths: Sequence["str | os.PathLike[str]"]) -> CheckReport:
     exist, a file that is not a ``.whl``, a folder without wheels.
     Everything wrong *inside* a wheel or folder is a finding.
     """
+    from varwheel.index import wheel_paths
+
     if not paths:
         raise InvalidInput("give at least one wheel or folder to check")
     files: List[Path] = []
@@ -630,7 +626,7 @@ def check_paths(paths: Sequence["str | os.PathLike[str]"]) -> CheckReport:
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            found = _folder_wheels(path)
+            found = wheel_paths(path)
             if not found:
                 raise InvalidInput(f"{path}: holds no .whl files to check")
             folders.append(path)

@@ -37,7 +37,7 @@ and an error, rather than a setting silently handed to the inner backend.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from varwheel.errors import InvalidConfigSetting
@@ -73,7 +73,6 @@ class VariantSettings:
     null: bool = False
     defer_label: bool = False
     metadata_format: Optional[str] = None
-    given: Tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def requested(self) -> bool:
@@ -208,7 +207,6 @@ def parse_settings(config_settings: Optional[Mapping[str, Any]]) -> Tuple[Varian
         null=null,
         defer_label=defer,
         metadata_format=fmt,
-        given=tuple(sorted(ours)),
     )
     if settings.defer_label and not settings.requested:
         raise InvalidConfigSetting(

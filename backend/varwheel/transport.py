@@ -64,9 +64,6 @@ class Transport:
     #: (the caller writes it for the duration of the hook).
     dist_extra_config: Optional[str] = None
 
-    def summary(self) -> str:
-        return "; ".join(self.forwarded) if self.forwarded else "nothing to forward"
-
 
 def properties_value(description: VariantDescription) -> str:
     """``x86_64::level::v3;nvidia::sm_arch::90_real``: no spaces, one CMake list."""

@@ -153,9 +153,10 @@ BUILTINS: "Dict[str, BuiltinProvider]" = {
 
 
 def _module_of(package: str) -> str:
-    from packaging.utils import canonicalize_name
+    """A plugin's default module: its normalized name (what uv assumes without plugin-api)."""
+    from varwheel.filename import normalize_dist_name
 
-    return canonicalize_name(package).replace("-", "_")
+    return normalize_dist_name(package)
 
 
 def builtin_for(namespace: str, provider) -> "Tuple[Optional[BuiltinProvider], str]":
