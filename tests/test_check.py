@@ -389,3 +389,14 @@ def test_provider_support_agrees_with_select(tmp_path, run_varwheel):
     status, report = check(run_varwheel, no_api)
     assert status == 0 and codes(report, "warnings") == ["provider-unsupported"], report
     assert "plugin-api" in report["wheels"][0]["warnings"][0]["message"]
+
+
+def test_two_spellings_of_one_version_are_one_release_with_an_error(tmp_path, run_varwheel):
+    a = make_wheel(tmp_path, "mypkg", "1.0")
+    b = make_wheel(tmp_path, "mypkg", "1.0.0", tag="py2-none-any")
+    status, report = check(run_varwheel, tmp_path)
+    assert status == 1
+    assert len(report["releases"]) == 1
+    assert [e["code"] for e in report["releases"][0]["errors"]] == ["version-spelling"]
+    message = report["releases"][0]["errors"][0]["message"]
+    assert a.name in message and b.name in message

@@ -40,8 +40,9 @@ code                        what
                             ``null`` is ever installed
 ==========================  =====================================================
 
-Across the wheels of one release (same name and version), wherever they
-were found: ``label-conflict`` (one label, two property sets),
+Across the wheels of one release (same name and PEP 440 version), wherever
+they were found: ``version-spelling`` (``1.0`` and ``1.0.0``: one release,
+two spellings), ``label-conflict`` (one label, two property sets),
 ``priorities-conflict`` (namespace orders neither equal nor prefixes),
 ``provider-conflict``, ``format-conflict`` and, as a warning,
 ``duplicate-properties`` (two labels, one property set).
@@ -67,7 +68,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
-from varwheel.filename import WheelFilename, normalize_dist_name
+from varwheel.filename import WheelFilename, normalize_dist_name, version_key
 from varwheel.metadata import (
     KNOWN_SCHEMAS,
     SCHEMA_PEP825,
@@ -466,6 +467,16 @@ def _names(reports: Sequence[WheelReport]) -> str:
 
 def check_release(release: ReleaseReport) -> None:
     """Cross-wheel rules for the wheels of one release; fills ``release.findings``."""
+    spellings: Dict[str, List[WheelReport]] = {}
+    for w in release.wheels:
+        spellings.setdefault(w.filename.version, []).append(w)
+    if len(spellings) > 1:
+        shown = "; ".join(f"{v!r} in {_names(ws)}" for v, ws in sorted(spellings.items()))
+        release.error(
+            "version-spelling",
+            f"one version spelled {len(spellings)} ways ({shown}): installers treat them as one release "
+            "but the index file needs one spelling; rename or rebuild the wheels so that they agree",
+        )
     with_doc = [w for w in release.wheels if w.document is not None]
     if not with_doc:
         return
@@ -645,15 +656,17 @@ def check_paths(paths: Sequence["str | os.PathLike[str]"]) -> CheckReport:
             continue
         seen.add(key)
         report.wheels.append(check_wheel(path))
-    groups: Dict[Tuple[str, str], ReleaseReport] = {}
+    # One release per name and PEP 440 version, as installers and `index` see it
+    # (1.0 and 1.0.0 are one release; check_release reports the two spellings).
+    groups: Dict[Tuple[str, object], ReleaseReport] = {}
     for wheel in report.wheels:
         if wheel.filename is None:
             continue
-        key = (wheel.filename.project, wheel.filename.version)
-        groups.setdefault(key, ReleaseReport(*key)).wheels.append(wheel)
-    for key in sorted(groups):
-        check_release(groups[key])
-        report.releases.append(groups[key])
+        key = (wheel.filename.project, version_key(wheel.filename.version))
+        groups.setdefault(key, ReleaseReport(wheel.filename.project, wheel.filename.version)).wheels.append(wheel)
+    for release in sorted(groups.values(), key=lambda r: (r.project, r.version)):
+        check_release(release)
+        report.releases.append(release)
     for folder in folders:
         folder_report = FolderReport(folder)
         check_folder(folder_report, report.releases)
