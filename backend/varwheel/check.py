@@ -545,7 +545,7 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
     (variantlib's ``generate-index-json``: other whitespace, its own schema
     URL for the same shape) is up to date when it says the same thing.
     """
-    from varwheel.index import INDEX_SUFFIX
+    from varwheel.index import INDEX_SUFFIX, index_differences
 
     present = sorted(
         p.name for p in folder.path.iterdir()
@@ -589,17 +589,7 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
             folder.error("index-invalid", f"{exc}; run `varwheel index {folder.path}` to rewrite it")
             continue
         if not existing.same_content(merged):
-            have, want = set(existing.variants), set(merged.variants)
-            detail = []
-            if want - have:
-                detail.append(f"lacks {', '.join(sorted(want - have))}")
-            if have - want:
-                detail.append(f"lists {', '.join(sorted(have - want))} that no wheel here carries")
-            changed = sorted(lb for lb in have & want if existing.variants[lb] != merged.variants[lb])
-            if changed:
-                detail.append(f"gives other properties for {', '.join(changed)}")
-            if not detail:
-                detail.append("its default-priorities or providers differ from the wheels'")
+            detail = index_differences(existing, merged)
             folder.error(
                 "index-stale",
                 f"{name} is out of date: {'; '.join(detail)}; run `varwheel index {folder.path}` to rewrite it",

@@ -65,6 +65,7 @@ __all__ = [
     "write_indexes",
     "check_indexes",
     "compare_indexes",
+    "index_differences",
     "write_documents",
     "index_warnings",
 ]
@@ -286,16 +287,24 @@ def compare_indexes(docs: Dict[str, VariantDocument], target: "str | os.PathLike
             problems.append(f"unreadable: {path}: {exc}")
             continue
         if not existing.same_content(doc):
-            have, want = set(existing.variants), set(doc.variants)
-            detail = []
-            if want - have:
-                detail.append(f"lacks {', '.join(sorted(want - have))}")
-            if have - want:
-                detail.append(f"lists {', '.join(sorted(have - want))} that no wheel carries")
-            if not detail:
-                detail.append("metadata differs")
-            problems.append(f"stale: {path} ({'; '.join(detail)})")
+            problems.append(f"stale: {path} ({'; '.join(index_differences(existing, doc))})")
     return problems
+
+
+def index_differences(existing: VariantDocument, wanted: VariantDocument) -> List[str]:
+    """How an index file on disk differs from what the wheels say, for people to read."""
+    have, want = set(existing.variants), set(wanted.variants)
+    detail = []
+    if want - have:
+        detail.append(f"lacks {', '.join(sorted(want - have))}")
+    if have - want:
+        detail.append(f"lists {', '.join(sorted(have - want))} that no wheel here carries")
+    changed = sorted(label for label in have & want if existing.variants[label] != wanted.variants[label])
+    if changed:
+        detail.append(f"gives other properties for {', '.join(changed)}")
+    if not detail:
+        detail.append("its default-priorities or providers differ from the wheels'")
+    return detail
 
 
 def index_warnings(docs: Dict[str, VariantDocument]) -> List[str]:
