@@ -16,7 +16,6 @@ cache, offline (``--no-index --find-links``).
 from __future__ import annotations
 
 import json
-import os
 import platform
 import re
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.wheel_factory import make_wheel
+from tests.helpers_pipeline import clean_env, new_venv  # one uv environment recipe for all uv tests
 
 # x86-64 psABI levels as Linux /proc/cpuinfo names their flags (spec section 8).
 LEVEL_FLAGS = {
@@ -140,22 +140,6 @@ def nvidia_family(tmp_path_factory) -> Path:
 
 
 # -- installing ----------------------------------------------------------------------------------
-
-
-def clean_env(tmp_path: Path, extra: dict = None) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "NV_VARIANT_PROVIDER_", "PIP_"))}
-    env["UV_CACHE_DIR"] = str(tmp_path / "uv-cache")
-    env["UV_NO_CONFIG"] = "1"
-    env.update(extra or {})
-    return env
-
-
-def new_venv(uv_bin: str, tmp_path: Path, name: str = "venv") -> Path:
-    target = tmp_path / name
-    proc = subprocess.run([uv_bin, "venv", "-q", str(target), "--python", sys.executable],
-                          capture_output=True, text=True, env=clean_env(tmp_path))
-    assert proc.returncode == 0, proc.stderr
-    return target / "bin" / "python"
 
 
 def uv_install(uv_bin, tmp_path, find_links, *, env=None, preview=True, name="venv"):
