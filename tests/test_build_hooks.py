@@ -88,11 +88,12 @@ def test_variant_wheel_name_variant_json_and_what_the_inner_backend_saw(project,
     assert env["BLAS_VENDOR"] == "mkl"
     assert env["VARWHEEL_VARIANT_LABEL"] == "mkl"
     assert env["VARWHEEL_VARIANT_PROPERTIES"] == "blas_lapack::library::mkl;x86_64::level::v3"
-    # One short summary on stderr.
+    # One short summary on stderr; the recorder builds Python only, which the summary says.
     lines = [l for l in hooks.stderr.splitlines() if l.startswith("varwheel:")]
-    assert len(lines) == 2, hooks.stderr
+    assert len(lines) == 3, hooks.stderr
     assert lines[0] == "varwheel: building variant mkl (blas_lapack :: library :: mkl, x86_64 :: level :: v3) with recorder_backend"
     assert "CFLAGS/CXXFLAGS += -DUSE_mkl -march=x86-64-v3" in lines[1]
+    assert lines[2].startswith("varwheel: warning: the inner backend recorder_backend built a pure-Python wheel")
 
 
 def test_hash_label_and_spaces_tolerated(hooks, tmp_path):
@@ -340,3 +341,103 @@ def test_conflicting_cmake_define_with_scikit_build_core(tmp_path):
     assert "varwheel: error: -Ccmake.define.CMAKE_CUDA_ARCHITECTURES='80-real' conflicts with the variant's CMAKE_CUDA_ARCHITECTURES='90-real'" in err
     assert "Traceback" not in err and "scikit-build-core" not in err.lower().replace("scikit_build_core.build", "")
     assert not out.exists() or list(out.iterdir()) == []
+
+
+# -- compiler input that ended in a pure-Python wheel (a failed optional extension) ----------------------
+def test_pure_wheel_from_compiler_input_is_said_and_require_compiled_stops_it(project, hooks, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert hooks.build_wheel(str(out), {"variant": "x86_64::level::v4", "variant-label": "v4"}).endswith("-v4.whl")
+    warning = [l for l in hooks.stderr.splitlines() if "pure-Python wheel" in l]
+    assert len(warning) == 1 and "-march=x86-64-v4" in warning[0] and "require-compiled = true" in warning[0], hooks.stderr
+    # Properties recorded only (variant-name) reach no compiler: nothing to say.
+    other = tmp_path / "other"
+    other.mkdir()
+    hooks.build_wheel(str(other), {"variant-name": "x86_64::level::v3"})
+    assert "pure-Python wheel" not in hooks.stderr, hooks.stderr
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('backend-path = ["_backend"]', 'backend-path = ["_backend"]\nrequire-compiled = true'))
+    (tmp_path / "strict").mkdir()
+    line = error_of(HookCaller(project), tmp_path / "strict", {"variant": "x86_64::level::v4", "variant-label": "v4"})
+    assert "built a pure-Python wheel" in line and "no wheel was written" in line, line
+
+
+def test_require_compiled_must_be_a_boolean(project, tmp_path):
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text.replace('backend-path = ["_backend"]', 'backend-path = ["_backend"]\nrequire-compiled = "yes"'))
+    line = error_of(HookCaller(project), tmp_path, {"variant": "x86_64::level::v3"})
+    assert "tool.varwheel.require-compiled: expected true or false, got 'yes'" in line, line
+
+
+# -- ISA features uv never evaluates ---------------------------------------------------------------------
+def test_isa_feature_property_warns_that_uv_never_installs_it(hooks, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    hooks.build_wheel(str(out), {"variant": "x86_64::avx512f::on", "variant-label": "avx512"})
+    lines = [l for l in hooks.stderr.splitlines() if "evaluates only" in l]
+    assert lines == [
+        "varwheel: warning: 'x86_64 :: avx512f :: on': uv 0.13.9's built-in x86_64 provider evaluates only "
+        "'level', so uv never installs this variant; use x86_64 :: level for a variant uv should choose, or "
+        "declare another provider for 'x86_64' in [variant.providers.x86_64]"
+    ], hooks.stderr
+    hooks.build_wheel(str(out), {"variant": "x86_64::level::v3"})
+    assert "evaluates only" not in hooks.stderr
+
+
+# -- pip: a labelled name can never leave a pip build ------------------------------------------------------
+def test_under_pip_the_label_is_deferred_with_one_line_saying_how_to_finish(hooks, tmp_path):
+    hooks.env["PIP_BUILD_TRACKER"] = str(tmp_path / "tracker")
+    out = tmp_path / "out"
+    out.mkdir()
+    name = hooks.build_wheel(str(out), {"variant": "x86_64::level::v3"})
+    assert name == "recorder_demo-1.0-py3-none-any.whl"
+    assert variant_json(out / name)["variants"] == {"fa7c1393": {"x86_64": {"level": ["v3"]}}}
+    lines = [l for l in hooks.stderr.splitlines() if "deferred" in l]
+    assert lines == [
+        "varwheel: pip cannot take a labelled wheel name, so label fa7c1393 is deferred: "
+        "recorder_demo-1.0-py3-none-any.whl carries variant.json; add the label with: varwheel relabel "
+        "recorder_demo-1.0-py3-none-any.whl (in the folder pip wrote it to)"
+    ], hooks.stderr
+    # Without variant settings pip gets the inner backend's wheel, and nothing is said.
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    assert hooks.build_wheel(str(plain), {}) == "recorder_demo-1.0-py3-none-any.whl"
+    assert variant_json(plain / "recorder_demo-1.0-py3-none-any.whl") is None
+    assert "varwheel:" not in hooks.stderr
+
+
+def test_under_pip_an_explicit_labelled_name_is_refused_before_building(hooks, log, tmp_path):
+    hooks.env["PIP_BUILD_TRACKER"] = str(tmp_path / "tracker")
+    line = error_of(hooks, tmp_path, {"variant": "x86_64::level::v3", "variant-defer-label": "false"})
+    assert "pip rejects wheel names with a variant label" in line and "varwheel relabel" in line, line
+    assert not [e for e in read_log(log) if e["hook"] == "build_wheel"], "the inner backend ran"
+
+
+# -- the null variant: ask for exactly what is missing, in the build's words -------------------------------
+def _without_variant_tables(project: Path) -> None:
+    text = (project / "pyproject.toml").read_text()
+    (project / "pyproject.toml").write_text(text[: text.index("[variant.default-priorities]")])
+
+
+def test_null_variant_without_variant_table_asks_for_default_priorities(project, tmp_path):
+    _without_variant_tables(project)
+    line = error_of(HookCaller(project), tmp_path, {"null-variant": ""})
+    assert "-Cnull-variant" in line and "[variant.default-priorities] namespace = [...]" in line, line
+    assert str(project / "pyproject.toml") in line and "--pyproject-toml" not in line, line
+
+
+def test_null_variant_of_builtin_namespaces_needs_default_priorities_only(project, tmp_path):
+    _without_variant_tables(project)
+    with open(project / "pyproject.toml", "a") as fh:
+        fh.write('[variant.default-priorities]\nnamespace = ["x86_64"]\n')
+    out = tmp_path / "out"
+    out.mkdir()
+    name = HookCaller(project).build_wheel(str(out), {"null-variant": ""})
+    assert name == "recorder_demo-1.0-py3-none-any-null.whl"
+    data = variant_json(out / name)
+    assert data["variants"] == {"null": {}} and list(data["providers"]) == ["x86_64"]
+
+
+def test_missing_provider_error_names_the_projects_pyproject_not_a_cli_flag(project, tmp_path):
+    line = error_of(HookCaller(project), tmp_path, {"variant": "gpu_vendor::arch::x1"})
+    assert f"to {project / 'pyproject.toml'}" in line and "--pyproject-toml" not in line, line

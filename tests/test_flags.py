@@ -299,7 +299,8 @@ def test_env_only_backends(family):
     mappings = parse_mapping_table({"x86_64::level": {"cmake-define": {"LEVEL": "{value}"}}})
     t = plan(family, desc("x86_64::level::v3"), settings=None, mappings=mappings)
     assert t.config_settings is None
-    assert t.env["CFLAGS"] == "-march=x86-64-v3"
+    # setuptools: what setuptools_flags found this setuptools needs in front (tests/test_build_setuptools.py).
+    assert t.env["CFLAGS"].endswith("-march=x86-64-v3")
     assert t.env["CMAKE_ARGS"] == "-DLEVEL=v3"
     assert t.env["VARWHEEL_VARIANT_LABEL"] == "fa7c1393"
 
@@ -431,30 +432,41 @@ def test_property_objects_accepted_as_mapped():
 def test_persistent_build_dirs_get_one_folder_per_variant(tmp_path):
     v3 = desc("x86_64::level::v3")
     t = plan("scikit-build-core", v3, settings={"build-dir": "build/{wheel_tag}"})
-    assert t.config_settings["build-dir"] == "build/{wheel_tag}/varwheel-fa7c1393"
-    t = plan("scikit-build-core", v3, pyproject={"tool": {"scikit-build": {"build-dir": "bld"}}})
-    assert t.config_settings["build-dir"] == "bld/varwheel-fa7c1393"
+    assert t.config_settings["build-dir"] == "build/{wheel_tag}-varwheel-fa7c1393"
+    t = plan("scikit-build-core", v3, pyproject={"tool": {"scikit-build": {"build-dir": "bld/"}}})
+    assert t.config_settings["build-dir"] == "bld-varwheel-fa7c1393"
     assert "build-dir" not in plan("scikit-build-core", v3).config_settings  # a temporary folder: nothing to do
     t = plan("meson-python", v3, root=tmp_path, settings={"builddir": "b"})
-    assert t.config_settings == {"build-dir": "b/varwheel-fa7c1393"}
+    assert t.config_settings == {"build-dir": "b-varwheel-fa7c1393"}
     flags = derive_flags(v3)
     t = plan_transport("meson-python", flags, label="fa7c1393", description=v3, config_settings=None,
                        environ={}, root=tmp_path, pyproject={}, editable=True)
-    assert t.config_settings == {"build-dir": "build/varwheel-fa7c1393"}
+    assert t.config_settings == {"build-dir": "build-varwheel-fa7c1393"}
 
 
-def test_setuptools_rebuilds_everything_for_a_variant(tmp_path):
+def test_setuptools_variant_gets_its_own_build_folders_and_rebuilds(tmp_path):
     import configparser
 
     t = plan("setuptools", desc("x86_64::level::v3"))
     parser = configparser.ConfigParser()
     parser.read_string(t.dist_extra_config)
     assert parser.get("build", "force") == "1"
+    assert parser.get("build", "build_base") == "build-varwheel-fa7c1393"
     user = tmp_path / "user.cfg"
     user.write_text("[build]\nparallel = 2\n[build_ext]\ninclude_dirs = /opt/x\n")
     t = plan("setuptools", desc("x86_64::level::v3"), environ={"DIST_EXTRA_CONFIG": str(user)})
     parser = configparser.ConfigParser()
     parser.read_string(t.dist_extra_config)
-    assert dict(parser["build"]) == {"parallel": "2", "force": "1"}
+    assert dict(parser["build"]) == {"parallel": "2", "build_base": "build-varwheel-fa7c1393", "force": "1"}
     assert parser.get("build_ext", "include_dirs") == "/opt/x"
+    # The project's own folders (setup.cfg, then DIST_EXTRA_CONFIG, which setuptools reads last) move beside.
+    (tmp_path / "setup.cfg").write_text("[build]\nbuild-base = out\nbuild_temp = tmpobj\n")
+    user.write_text("[build]\nbuild_lib = libdir\n")
+    t = plan("setuptools", desc("x86_64::level::v3"), root=tmp_path, environ={"DIST_EXTRA_CONFIG": str(user)})
+    parser = configparser.ConfigParser()
+    parser.read_string(t.dist_extra_config)
+    assert dict(parser["build"]) == {
+        "build_lib": "libdir-varwheel-fa7c1393", "build_base": "out-varwheel-fa7c1393",
+        "build_temp": "tmpobj-varwheel-fa7c1393", "force": "1",
+    }
     assert plan("hatchling", desc("x86_64::level::v3")).dist_extra_config is None

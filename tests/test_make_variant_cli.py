@@ -175,7 +175,7 @@ def test_identical_existing_output_is_fine_and_force_replaces(run_varwheel, whee
         (["-p", V3, "--variant-label", "V3"], ["variant label 'V3' is invalid"]),
         (["-p", V3, "--variant-label", "null"], ["reserved for the null variant"]),
         (["-p", "blas_lapack :: library :: mkl"], ["namespace 'blas_lapack' has no provider"]),
-        (["--null-variant"], ["the null variant needs its family's providers"]),
+        (["--null-variant"], ["needs its family's namespaces"]),
         (["--variant-label", "cu129"], ["needs a [variant.variants.cu129] table"]),
         ([], ["give -p/--property, --null-variant, or --variant-label"]),
         (["-p", V3, "--null-variant"], ["not allowed with argument"]),

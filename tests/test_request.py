@@ -149,7 +149,7 @@ def test_null_label_iff_no_properties(tmp_path):
 
 
 def test_null_variant_needs_the_family_providers(tmp_path):
-    with pytest.raises(InvalidInput, match="the null variant needs its family's providers"):
+    with pytest.raises(InvalidInput, match="needs its family's namespaces"):
         resolve_variant(null=True)
     project = project_from(tmp_path, PYPROJECT_SPEC_EXAMPLE)
     for req in (resolve_variant(null=True, project=project), resolve_variant(label="null", project=project)):

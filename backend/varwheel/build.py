@@ -222,6 +222,7 @@ class _Plan:
             null=settings.null,
             project=project.variant_project,
             metadata_format=settings.metadata_format or DEFAULT_FORMAT,
+            door="build",
         )
         recorded_only = {Property.parse(n) for n in settings.names}
         mapped = [p for p in self.request.description if p not in recorded_only]
@@ -251,14 +252,74 @@ class _Plan:
         self.project = project
 
     def announce(self, what: str) -> None:
+        from varwheel.providers import describe_unevaluated, unevaluated_properties
+
         for message in self.request.warnings:
             _say(f"warning: {message}")
+        for prop, builtin in unevaluated_properties(self.request.description, self.request.document.providers):
+            _say(f"warning: {describe_unevaluated(prop, builtin)}")
         props = ", ".join(self.request.description.strings()) or "no properties"
         _say(f"{what} variant {self.request.label} ({props}) with {self.project.tool.backend}")
         items: "List[str]" = []
         if self.toolkit is not None:
             items.append(f"{self.toolkit.describe()} satisfies the CUDA bounds")
         _say("forwarded: " + "; ".join(items + self.transport.forwarded))
+
+
+    def check_compiled(self, wheel: "Path") -> None:
+        """Say (or, with ``require-compiled``, fail) when compiler input produced a pure-Python wheel.
+
+        Projects with optional extensions (markupsafe, simplejson) fall back to
+        pure Python when the compiler fails, and the build still succeeds: a
+        variant label on that wheel would make installers prefer plain Python
+        code over the real ``null`` wheel on every machine the variant matches.
+        """
+        from varwheel.wheelfile import WheelArchive
+
+        if not self.flags.compiles or self.project.tool.family == "flit-core":
+            return  # nothing was handed to a compiler, or a backend that never compiles
+        with WheelArchive(wheel) as archive:
+            if not archive.pure_python():
+                return
+        given = " ".join(self.flags.c or self.flags.cxx or self.flags.cuda or self.flags.link) or (
+            f"CUDA architectures {self.flags.cmake_cuda_architectures()}" if self.flags.cuda_archs else "its flags"
+        )
+        what = (
+            f"the inner backend {self.project.tool.backend} built a pure-Python wheel ({wheel.name}, "
+            f"Root-Is-Purelib: true) although variant {self.request.label} gave its compilers {given}: "
+            "its extensions were not built (a failed optional extension? see the compiler output above)"
+        )
+        if self.project.tool.require_compiled:
+            raise InvalidInput(f"{what}; no wheel was written ([tool.varwheel] require-compiled = true)")
+        _say(
+            f"warning: {what}; installers would take this Python-only wheel as the {self.request.label} "
+            "variant. Fix the build, or set [tool.varwheel] require-compiled = true to make this an error"
+        )
+
+
+def _under_pip() -> bool:
+    """Whether pip runs this hook: pip marks its builds (``PIP_BUILD_TRACKER``; ``PIP_REQ_TRACKER`` before pip 22.1)."""
+    return bool(os.environ.get("PIP_BUILD_TRACKER") or os.environ.get("PIP_REQ_TRACKER"))
+
+
+def _defer_label(settings) -> bool:
+    """Whether this wheel keeps the plain name; under pip, deferred unless the user said otherwise.
+
+    pip parses the name of every wheel a backend returns and rejects a label
+    ("not a valid wheel filename", "Invalid build number"), so a labelled
+    name can never leave a pip build.  Deferring keeps the build useful
+    (``variant.json`` is inside; ``varwheel relabel`` adds the label);
+    ``variant-defer-label=false`` under pip is refused before building.
+    """
+    if not _under_pip():
+        return bool(settings.defer_label)
+    if settings.defer_label is False:
+        raise InvalidInput(
+            "pip rejects wheel names with a variant label, and variant-defer-label=false asks for one: drop "
+            "that setting (under pip varwheel keeps the plain name and you add the label with varwheel "
+            "relabel), or build with python -m build or uv build"
+        )
+    return True
 
 
 def _settings(config_settings):
@@ -309,6 +370,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     if not settings.requested:
         return inner.build_wheel(wheel_directory, rest, metadata_directory)
     plan = _Plan(project, settings, rest, hook="build_wheel", check_toolchain=True)
+    defer = _defer_label(settings)
     plan.announce("building")
     from pathlib import Path
 
@@ -316,13 +378,19 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     try:
         with _applied(plan.transport):
             name = _call_inner(project, "build_wheel", str(tmp), plan.transport.config_settings, metadata_directory)
-        if settings.defer_label:
+        plan.check_compiled(tmp / name)
+        if defer:
             _warn_if_replacing_another_variant(Path(wheel_directory) / name, plan.request.label)
         # force: like every backend, a rebuild replaces the same-named wheel.
-        out = make_variant(tmp / name, wheel_directory, plan.request, force=True, defer_label=settings.defer_label)
+        out = make_variant(tmp / name, wheel_directory, plan.request, force=True, defer_label=defer)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if settings.defer_label:
+    if defer and not settings.defer_label:
+        _say(
+            f"pip cannot take a labelled wheel name, so label {plan.request.label} is deferred: {out.name} "
+            f"carries variant.json; add the label with: varwheel relabel {out.name} (in the folder pip wrote it to)"
+        )
+    elif defer:
         _say(f"label {plan.request.label} deferred: {out.name} carries variant.json; add the label with varwheel relabel")
     return out.name
 

@@ -330,6 +330,14 @@ class BuildFlags:
         return ";".join(f"{k}+PTX" if ptx else k for k, ptx in items.items())
 
     @property
+    def compiles(self) -> bool:
+        """Whether a compiler receives anything from this variant (environment-only mappings aside)."""
+        return bool(
+            self.c or self.cxx or self.cuda_host or self.cuda or self.link or self.cuda_archs
+            or self.cmake_define or self.meson_args
+        )
+
+    @property
     def empty(self) -> bool:
         return not (
             self.c or self.cxx or self.cuda_host or self.cuda or self.link or self.cuda_archs

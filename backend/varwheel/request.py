@@ -13,12 +13,19 @@ Both front doors use this: ``varwheel make-variant`` (``-p``, ``--null-variant``
   (in the providers format).
 * ``default-priorities`` come from the project (it must list every namespace
   used), else the default order of :mod:`varwheel.builtin_providers`.
+* The null variant has no properties of its own, so its family's namespaces
+  come from ``[variant.default-priorities]`` (enough for the built-in
+  namespaces) and ``[variant.providers]``.
+
+Errors are worded for the command that failed (``door``): ``make-variant``
+options (``--null-variant``, ``--pyproject-toml``) or the build backend's
+settings (``-Cnull-variant``, the project's own pyproject.toml).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Literal, Optional, Sequence
 
 from varwheel.builtin_providers import BUILTIN_PROVIDERS, default_order
 from varwheel.errors import InvalidInput, InvalidLabel
@@ -26,7 +33,10 @@ from varwheel.metadata import DEFAULT_FORMAT, FORMATS, Provider, VariantDocument
 from varwheel.properties import NULL_LABEL, VariantDescription, label_warnings, validate_label
 from varwheel.pyproject import VariantProject, find_named_variant
 
-__all__ = ["VariantRequest", "resolve_variant"]
+__all__ = ["Door", "VariantRequest", "resolve_variant"]
+
+#: Which command asked: decides how errors name options and files.
+Door = Literal["make-variant", "build"]
 
 
 @dataclass
@@ -50,6 +60,7 @@ def resolve_variant(
     null: bool = False,
     project: Optional[VariantProject] = None,
     metadata_format: str = DEFAULT_FORMAT,
+    door: Door = "make-variant",
 ) -> VariantRequest:
     """Validate a request; raise :class:`InvalidInput` subclasses with actionable text."""
     if metadata_format not in FORMATS:
@@ -93,7 +104,7 @@ def resolve_variant(
             "no variant requested: give properties, a label declared in pyproject.toml, or the null variant"
         )
 
-    providers, priorities = _providers_for(desc, project, metadata_format)
+    providers, priorities = _providers_for(desc, project, metadata_format, door)
     document = VariantDocument.for_variant(
         label,
         desc,
@@ -105,8 +116,17 @@ def resolve_variant(
     return VariantRequest(label, desc, document, warnings + label_warnings(label))
 
 
+def _where(project: Optional[VariantProject], door: Door) -> str:
+    """Where the user adds a table, in the words of the command that failed."""
+    if door == "build":
+        return project.source if project is not None else "the project's pyproject.toml"
+    if project is not None:
+        return project.source
+    return "a pyproject.toml and pass it with --pyproject-toml"
+
+
 def _providers_for(
-    desc: VariantDescription, project: Optional[VariantProject], metadata_format: str
+    desc: VariantDescription, project: Optional[VariantProject], metadata_format: str, door: Door = "make-variant"
 ) -> "tuple[Dict[str, Provider], List[str]]":
     """Providers to record and the namespace order, per the module docstring's rules."""
     used = desc.namespaces()
@@ -130,9 +150,8 @@ def _providers_for(
         elif metadata_format == "providers":
             raise InvalidInput(
                 f"namespace {namespace!r} has no provider: add a [variant.providers.{namespace}] table "
-                "to pyproject.toml (for example static-properties.<feature> = [values in preference "
-                "order]) and pass it with --pyproject-toml; built-in providers exist for "
-                f"{', '.join(sorted(BUILTIN_PROVIDERS))}"
+                f"to {_where(project, door)} (for example static-properties.<feature> = [values in "
+                f"preference order]); built-in providers exist for {', '.join(sorted(BUILTIN_PROVIDERS))}"
             )
     missing = [ns for ns in used if project_prio and ns not in project_prio]
     if missing:
@@ -150,9 +169,12 @@ def _providers_for(
     if not ordered:
         # uv and variantlib reject an empty namespace list, and a null variant
         # on its own says nothing about its family's providers.
+        option = "-Cnull-variant" if door == "build" else "--null-variant"
+        builtin = ", ".join(sorted(BUILTIN_PROVIDERS))
         raise InvalidInput(
-            "the null variant needs its family's providers and namespace order: pass a "
-            "pyproject.toml with [variant.default-priorities] and [variant.providers.<namespace>] "
-            "tables (--pyproject-toml, or the project's own pyproject.toml in a build)"
+            f"the null variant ({option}) needs its family's namespaces, and this one has none: add "
+            f"[variant.default-priorities] namespace = [...] (the namespaces of the family's other variants, "
+            f'for example ["x86_64"]) to {_where(project, door)}; {builtin} have built-in providers, any '
+            "other namespace also needs a [variant.providers.<namespace>] table"
         )
     return providers, ordered

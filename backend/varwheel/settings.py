@@ -71,7 +71,8 @@ class VariantSettings:
     names: Tuple[str, ...] = ()
     label: Optional[str] = None
     null: bool = False
-    defer_label: bool = False
+    #: ``None``: not given (the backend defers by itself under pip); else the user's choice.
+    defer_label: Optional[bool] = None
     metadata_format: Optional[str] = None
 
     @property
@@ -198,7 +199,7 @@ def parse_settings(config_settings: Optional[Mapping[str, Any]]) -> Tuple[Varian
             )
     label = _single(LABEL_KEY, ours[LABEL_KEY]) if LABEL_KEY in ours else None
     null = _flag(NULL_KEY, ours[NULL_KEY], allow_false=False) if NULL_KEY in ours else False
-    defer = _flag(DEFER_KEY, ours[DEFER_KEY], allow_false=True) if DEFER_KEY in ours else False
+    defer = _flag(DEFER_KEY, ours[DEFER_KEY], allow_false=True) if DEFER_KEY in ours else None
     fmt = _single(FORMAT_KEY, ours[FORMAT_KEY]) if FORMAT_KEY in ours else None
     settings = VariantSettings(
         properties=tuple(p.strip() for p in properties),

@@ -10,6 +10,8 @@
     backend = "scikit_build_core.build"   # "module" or "module:object", as in build-backend
     # backend-path = ["_build"]           # for an in-tree inner backend
 
+    # require-compiled = true             # a variant whose wheel holds no compiled code is an error
+
     [tool.varwheel.mapping."blas_lapack :: library :: mkl"]
     cmake-define = { BLA_VENDOR = "Intel10_64lp" }
 
@@ -43,7 +45,7 @@ KNOWN_BACKENDS: Dict[str, str] = {
     "py-build-cmake": "py_build_cmake.build",
 }
 
-_KEYS = ("backend", "backend-path", "mapping")
+_KEYS = ("backend", "backend-path", "mapping", "require-compiled")
 _BACKEND_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)?$")
 _SELF = ("varwheel.build", "varwheel")
 
@@ -55,6 +57,9 @@ class ToolConfig:
     mappings: Tuple[Any, ...] = ()  # varwheel.flags.UserMapping
     inferred: bool = False
     source: str = "pyproject.toml"
+    #: A variant build whose compiler input ends in a pure-Python wheel (an
+    #: optional extension that failed to compile) is an error, not a warning.
+    require_compiled: bool = False
 
     @property
     def family(self) -> str:
@@ -163,12 +168,15 @@ def parse_tool_config(data: Mapping[str, Any], *, source: str = "pyproject.toml"
                     f"{source}: tool.varwheel.backend-path: {entry!r} is outside the project; "
                     "like build-system.backend-path it must name a folder inside the source tree"
                 )
+    require_compiled = table.get("require-compiled", False)
+    if not isinstance(require_compiled, bool):
+        raise InvalidPyproject(f"{source}: tool.varwheel.require-compiled: expected true or false, got {require_compiled!r}")
     mappings: Tuple[Any, ...] = ()
     if "mapping" in table:  # the flag vocabulary loads only for projects that map properties
         from varwheel.flags import parse_mapping_table
 
         mappings = parse_mapping_table(table["mapping"], source=source)
-    return ToolConfig(backend, tuple(paths), mappings, inferred, source)
+    return ToolConfig(backend, tuple(paths), mappings, inferred, source, require_compiled)
 
 
 def load_project_config(root: "str | Path") -> ProjectConfig:

@@ -33,11 +33,12 @@ a different ``-march`` or a ``-mno-<isa>`` in ``CFLAGS``, ``-gencode`` in
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidConfigSetting
 from varwheel.flags import BuildFlags
@@ -164,12 +165,13 @@ class _Planner:
             self.transport.config_settings = {}
         return self.transport.config_settings
 
-    def append_env(self, var: str, flags: Sequence[str], *, archs: bool = False) -> None:
+    def append_env(self, var: str, flags: Sequence[str], *, archs: bool = False, prefix: Sequence[str] = ()) -> None:
+        """``var`` = the user's value (or ``prefix``, when the user set none) + ``flags``."""
         if not flags:
             return
         user = self.environ.get(var, "")
         _check_flag_conflicts(var, user, flags, archs=archs)
-        ours = " ".join(shlex.quote(f) for f in flags)
+        ours = " ".join(shlex.quote(f) for f in list(prefix) + list(flags))
         self.transport.env[var] = f"{user} {ours}".strip() if user.strip() else ours
 
     def set_env(self, var: str, value: str, *, why: str = "") -> None:
@@ -214,11 +216,55 @@ class _Planner:
 
 
 def _variant_build_dir(value: str, label: str) -> str:
-    return f"{value.rstrip('/')}/varwheel-{label}"
+    """The variant's own build folder, beside the plain build's (``build/x`` -> ``build/x-varwheel-v4``).
+
+    Beside rather than inside: a plain build that cleans or globs its folder
+    never meets a variant's objects, and the other way round.
+    """
+    return f"{value.rstrip('/')}-varwheel-{label}"
 
 
-def _setuptools_force_config(environ: Mapping[str, str]) -> str:
-    """``[build] force = 1`` merged into the user's own ``DIST_EXTRA_CONFIG`` file, if any."""
+#: setuptools ``[build]`` options naming folders; ``build_base`` is the root of the others.
+_SETUPTOOLS_BUILD_DIRS = ("build_base", "build_lib", "build_platlib", "build_purelib", "build_temp")
+
+
+def _setuptools_build_options(root: Path, pyproject: Mapping[str, Any], user_config: Optional[str]) -> Dict[str, str]:
+    """The project's own ``[build]`` folder options, as setuptools would read them (last wins)."""
+    import configparser
+
+    found: Dict[str, str] = {}
+    tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool", {}), Mapping) else {}
+    distutils = tool.get("distutils", {}) if isinstance(tool.get("distutils", {}), Mapping) else {}
+    table = distutils.get("build", {}) if isinstance(distutils.get("build", {}), Mapping) else {}
+    for key in _SETUPTOOLS_BUILD_DIRS:
+        value = table.get(key, table.get(key.replace("_", "-")))
+        if isinstance(value, str) and value:
+            found[key] = value
+    for path in (str(root / "setup.cfg"), user_config):
+        if not path or not os.path.isfile(path):
+            continue
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, UnicodeDecodeError) as exc:
+            raise InvalidConfigSetting(f"{path} cannot be read: {exc}") from None
+        if parser.has_section("build"):
+            for key in _SETUPTOOLS_BUILD_DIRS:
+                for spelling in (key, key.replace("_", "-")):
+                    if parser.has_option("build", spelling) and parser.get("build", spelling):
+                        found[key] = parser.get("build", spelling)
+    return found
+
+
+def _setuptools_variant_config(environ: Mapping[str, str], root: Path, pyproject: Mapping[str, Any], label: str) -> Tuple[str, str]:
+    """A ``DIST_EXTRA_CONFIG`` file for a variant build and the variant's ``build_base``.
+
+    The user's own ``DIST_EXTRA_CONFIG`` is merged in.  ``[build]`` gets the
+    variant's own folders (setuptools keeps objects in ``build/`` and skips
+    those newer than their sources, so a shared folder would hand one
+    variant's objects to another build) and ``force = 1`` (a rebuild of the
+    same label with other user flags compiles again).
+    """
     import configparser
     import io
 
@@ -228,14 +274,19 @@ def _setuptools_force_config(environ: Mapping[str, str]) -> str:
     if user:
         try:
             parser.read(user, encoding="utf-8")
-        except configparser.Error as exc:
+        except (configparser.Error, UnicodeDecodeError) as exc:
             raise InvalidConfigSetting(f"DIST_EXTRA_CONFIG={user!r} cannot be read: {exc}") from None
     if not parser.has_section("build"):
         parser.add_section("build")
+    options = _setuptools_build_options(root, pyproject, user)
+    options.setdefault("build_base", "build")
+    for key, value in options.items():
+        parser.remove_option("build", key.replace("_", "-"))
+        parser.set("build", key, _variant_build_dir(value, label))
     parser.set("build", "force", "1")
     text = io.StringIO()
     parser.write(text)
-    return text.getvalue()
+    return text.getvalue(), parser.get("build", "build_base")
 
 
 def plan_transport(
@@ -297,8 +348,19 @@ def _plan_family(
     cuda_flags = flags.nvcc_host_flags() + list(flags.cuda)
     if family == "meson-python":
         cuda_flags = flags.nvcc_gencode() + cuda_flags
-    plan.append_env("CFLAGS", flags.c)
-    plan.append_env("CXXFLAGS", flags.cxx)
+    prefixes: Dict[str, List[str]] = {}
+    if family == "setuptools":
+        from varwheel.setuptools_flags import interpreter_prefix
+
+        prefixes = {var: interpreter_prefix(var, ours, environ) for var, ours in (("CFLAGS", flags.c), ("CXXFLAGS", flags.cxx))}
+    plan.append_env("CFLAGS", flags.c, prefix=prefixes.get("CFLAGS", ()))
+    plan.append_env("CXXFLAGS", flags.cxx, prefix=prefixes.get("CXXFLAGS", ()))
+    for var, kept in prefixes.items():
+        if kept:
+            t.forwarded.append(
+                f"{var} starts with the interpreter's flags ({' '.join(kept)}): this setuptools uses {var} "
+                "instead of them"
+            )
     plan.append_env(cuda_var, cuda_flags, archs=bool(flags.cuda_archs))
     plan.append_env("LDFLAGS", flags.link)
     if flags.c == flags.cxx and flags.c:
@@ -378,8 +440,8 @@ def _plan_family(
             t.forwarded.append("setup-args " + " ".join(args))
     else:
         if family == "setuptools":
-            t.dist_extra_config = _setuptools_force_config(environ)
-            t.forwarded.append("setuptools [build] force = 1 (DIST_EXTRA_CONFIG)")
+            t.dist_extra_config, build_base = _setuptools_variant_config(environ, root, pyproject, label)
+            t.forwarded.append(f"setuptools [build] build_base = {build_base}, force = 1 (DIST_EXTRA_CONFIG)")
         _plan_cmake_args(plan, flags)
 
 

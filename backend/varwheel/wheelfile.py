@@ -191,6 +191,25 @@ class WheelArchive:
     def record(self) -> List[RecordRow]:
         return parse_record(self.read(self.record_name), source=f"{self.path.name}: RECORD")
 
+    def pure_python(self) -> bool:
+        """A wheel without compiled code: ``none-any`` tags and ``Root-Is-Purelib: true``.
+
+        What an inner backend produces when an optional extension failed to
+        compile: a build that derived compiler flags and got this back would
+        label Python code as a hardware variant (the build and ``check`` say so).
+        """
+        if self.filename is None or self.filename.abi != "none" or self.filename.platform != "any":
+            return False
+        try:
+            text = self.read(f"{self.dist_info}/WHEEL").decode("utf-8", "replace")
+        except InvalidWheel:
+            return False
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip().lower() == "root-is-purelib":
+                return value.strip().lower() == "true"
+        return False
+
     def has_variant_json(self) -> bool:
         return self.variant_json_name in self.names
 

@@ -35,12 +35,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs milliseconds at start-up
     from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
+    from varwheel.metadata import Provider
+    from varwheel.properties import Property
+
 __all__ = [
     "FeatureSupport",
     "NamespaceSupport",
     "BuiltinProvider",
     "BUILTINS",
     "builtin_for",
+    "unevaluated_properties",
+    "describe_unevaluated",
     "detect",
     "detect_namespace",
     "sysctl_string",
@@ -125,16 +130,23 @@ class NamespaceSupport:
 
 
 class BuiltinProvider:
-    """A provider package that installers implement themselves (uv 0.13.9's list)."""
+    """A provider package that installers implement themselves (uv 0.13.9's list).
 
-    __slots__ = ("namespace", "package", "version", "plugin_api", "module")
+    ``features``: the only features uv's built-in code evaluates for the
+    namespace; a variant naming any other (``x86_64 :: avx512f :: on``) is
+    never supported by uv, whatever the CPU (see :func:`unevaluated_properties`).
+    """
 
-    def __init__(self, namespace: str, package: str, version: str, plugin_api: str, module: str) -> None:
+    __slots__ = ("namespace", "package", "version", "plugin_api", "module", "features")
+
+    def __init__(self, namespace: str, package: str, version: str, plugin_api: str, module: str,
+                 features: "Tuple[str, ...]" = ()) -> None:
         self.namespace = namespace
         self.package = package
         self.version = version
         self.plugin_api = plugin_api
         self.module = module  # varwheel.providers.<module> implements detect(env)
+        self.features = tuple(features)
 
     def __repr__(self) -> str:
         return f"BuiltinProvider({self.namespace!r}, {self.package!r}, {self.version!r})"
@@ -144,10 +156,15 @@ class BuiltinProvider:
 
 
 BUILTINS: "Dict[str, BuiltinProvider]" = {
-    "x86_64": BuiltinProvider("x86_64", "x86-64-variant-provider", "0.2.1", "x86_64_variant_provider", "x86_64"),
-    "aarch64": BuiltinProvider("aarch64", "aarch64-variant-provider", "0.2.0", "aarch64_variant_provider", "aarch64"),
+    "x86_64": BuiltinProvider(
+        "x86_64", "x86-64-variant-provider", "0.2.1", "x86_64_variant_provider", "x86_64", ("level",)
+    ),
+    "aarch64": BuiltinProvider(
+        "aarch64", "aarch64-variant-provider", "0.2.0", "aarch64_variant_provider", "aarch64", ("version",)
+    ),
     "nvidia": BuiltinProvider(
-        "nvidia", "nvidia-variant-provider", "0.0.1", "nvidia_variant_provider.plugin:NvidiaVariantPlugin", "nvidia"
+        "nvidia", "nvidia-variant-provider", "0.0.1", "nvidia_variant_provider.plugin:NvidiaVariantPlugin", "nvidia",
+        ("cuda_version_lower_bound", "cuda_version_upper_bound", "sm_arch"),
     ),
 }
 
@@ -194,6 +211,37 @@ def builtin_for(namespace: str, provider) -> "Tuple[Optional[BuiltinProvider], s
     if api != builtin.plugin_api:
         return None, f"plugin-api {api!r} is not the built-in {builtin.plugin_api!r}"
     return builtin, ""
+
+
+def unevaluated_properties(
+    properties: "Iterable[Property]", providers: "Mapping[str, Provider]"
+) -> "List[Tuple[Property, BuiltinProvider]]":
+    """Properties uv 0.13.9 can never find supported: served by a built-in that does not evaluate their feature.
+
+    ``properties``: :class:`~varwheel.properties.Property` values;
+    ``providers``: namespace -> :class:`~varwheel.metadata.Provider`.  A
+    namespace whose provider is not one of uv's built-ins is not judged here
+    (uv skips such a provider altogether; ``check`` says so separately).
+    """
+    found: "List[Tuple[Property, BuiltinProvider]]" = []
+    for prop in properties:
+        provider = providers.get(prop.namespace)
+        if provider is None:
+            continue
+        builtin, _ = builtin_for(prop.namespace, provider)
+        if builtin is not None and prop.feature not in builtin.features:
+            found.append((prop, builtin))
+    return found
+
+
+def describe_unevaluated(prop: "Property", builtin: BuiltinProvider) -> str:
+    """The one sentence the build and ``check`` print for :func:`unevaluated_properties`."""
+    only = " and ".join(repr(f) for f in builtin.features)
+    return (
+        f"'{prop}': uv 0.13.9's built-in {builtin.namespace} provider evaluates only {only}, so uv never "
+        f"installs this variant; use {builtin.namespace} :: {builtin.features[0]} for a variant uv should choose, "
+        f"or declare another provider for {builtin.namespace!r} in [variant.providers.{builtin.namespace}]"
+    )
 
 
 def detect_namespace(namespace: str, env: "Optional[Mapping[str, str]]" = None) -> NamespaceSupport:
