@@ -220,7 +220,7 @@ def test_an_unreadable_index_file(family, run_varwheel):
 
 
 def test_deferred_label_is_a_warning_with_the_fix(tmp_path, run_varwheel):
-    wheel = handmade_variant(tmp_path, None, variant_json("v3", {"x86_64": {"level": ["v3"]}}))
+    wheel = handmade_variant(tmp_path, None, variant_json("v3", {"x86_64": {"level": ["v3"]}}), tag=TAG)
     status, report = check(run_varwheel, wheel)
     assert status == 0 and codes(report, "warnings") == ["deferred-label"]
     assert "varwheel relabel" in report["wheels"][0]["warnings"][0]["message"]
@@ -259,15 +259,15 @@ def test_variant_json_problems(tmp_path, run_varwheel, label, document, expected
 
 def test_warnings_hash_label_length_pinned_provider_and_pep825(tmp_path, run_varwheel):
     # 'deadbeef' looks like a hash label but v3 hashes to fa7c1393.
-    a = handmade_variant(tmp_path / "a", "deadbeef", variant_json("deadbeef", {"x86_64": {"level": ["v3"]}}))
+    a = handmade_variant(tmp_path / "a", "deadbeef", variant_json("deadbeef", {"x86_64": {"level": ["v3"]}}), tag=TAG)
     b = handmade_variant(tmp_path / "b", "a_rather_long_label_name",
-                         variant_json("a_rather_long_label_name", {"x86_64": {"level": ["v3"]}}))
+                         variant_json("a_rather_long_label_name", {"x86_64": {"level": ["v3"]}}), tag=TAG)
     c = handmade_variant(tmp_path / "c", "cu129", variant_json(
         "cu129", {"nvidia": {"cuda_version_lower_bound": ["12.9"]}}, namespaces=["nvidia"],
         providers={"nvidia": {"requires": ["nvidia-variant-provider>=0.0.2,<1"],
                               "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin"}}))
     d = handmade_variant(tmp_path / "d", "v3", variant_json(
-        "v3", {"x86_64": {"level": ["v3"]}}, schema="https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"))
+        "v3", {"x86_64": {"level": ["v3"]}}, schema="https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"), tag=TAG)
     expected = {a: "hash-label", b: "label-length", c: "provider-unsupported", d: "no-providers"}
     for wheel, code in expected.items():
         status, report = check(run_varwheel, wheel)
@@ -275,7 +275,7 @@ def test_warnings_hash_label_length_pinned_provider_and_pep825(tmp_path, run_var
     assert "fa7c1393" in check(run_varwheel, a)[1]["wheels"][0]["warnings"][0]["message"]
     assert "excludes the built-in nvidia-variant-provider 0.0.1" in check(run_varwheel, c)[1]["wheels"][0]["warnings"][0]["message"]
     # The hash label itself is fine.
-    good = handmade_variant(tmp_path / "e", "fa7c1393", variant_json("fa7c1393", {"x86_64": {"level": ["v3"]}}))
+    good = handmade_variant(tmp_path / "e", "fa7c1393", variant_json("fa7c1393", {"x86_64": {"level": ["v3"]}}), tag=TAG)
     assert check(run_varwheel, good, strict=True)[0] == 0
 
 
@@ -311,8 +311,8 @@ def test_namespace_orders_and_providers_must_agree_across_wheels(tmp_path, run_v
 
 
 def test_two_labels_for_one_property_set_is_a_warning(tmp_path, run_varwheel):
-    a = handmade_variant(tmp_path, "v3", variant_json("v3", {"x86_64": {"level": ["v3"]}}))
-    b = handmade_variant(tmp_path, "fa7c1393", variant_json("fa7c1393", {"x86_64": {"level": ["v3"]}}))
+    a = handmade_variant(tmp_path, "v3", variant_json("v3", {"x86_64": {"level": ["v3"]}}), tag=TAG)
+    b = handmade_variant(tmp_path, "fa7c1393", variant_json("fa7c1393", {"x86_64": {"level": ["v3"]}}), tag=TAG)
     status, report = check(run_varwheel, a, b)
     assert status == 0 and codes(report, "warnings") == ["duplicate-properties"]
 
@@ -380,7 +380,7 @@ def test_provider_support_agrees_with_select(tmp_path, run_varwheel):
     """check warns exactly where select (and uv) would not evaluate the provider."""
     ok = handmade_variant(tmp_path / "ok", "v3", variant_json(
         "v3", {"x86_64": {"level": ["v3"]}},
-        providers={"x86_64": {"requires": ["x86-64-variant-provider>=0.1,<1"]}}))  # admits built-in 0.2.1
+        providers={"x86_64": {"requires": ["x86-64-variant-provider>=0.1,<1"]}}), tag=TAG)  # admits built-in 0.2.1
     no_api = handmade_variant(tmp_path / "no_api", "cu129", variant_json(
         "cu129", {"nvidia": {"cuda_version_lower_bound": ["12.9"]}}, namespaces=["nvidia"],
         providers={"nvidia": {"requires": ["nvidia-variant-provider"]}}))  # uv needs the plugin-api too
@@ -400,3 +400,30 @@ def test_two_spellings_of_one_version_are_one_release_with_an_error(tmp_path, ru
     assert [e["code"] for e in report["releases"][0]["errors"]] == ["version-spelling"]
     message = report["releases"][0]["errors"][0]["message"]
     assert a.name in message and b.name in message
+
+
+def test_a_cpu_variant_that_is_pure_python_is_a_warning(tmp_path, run_varwheel):
+    """The wheel a failed optional extension leaves: compiler-flag properties on none-any code."""
+    pure = handmade_variant(tmp_path / "pure", "v4", variant_json("v4", {"x86_64": {"level": ["v4"]}}))
+    status, report = check(run_varwheel, pure)
+    assert status == 0 and codes(report, "warnings") == ["pure-variant"], report
+    assert "require-compiled = true" in report["wheels"][0]["warnings"][0]["message"]
+    assert check(run_varwheel, pure, strict=True)[0] == 1
+    # Compiled code, or properties that mean no compiler flags (a static namespace), are fine.
+    compiled = handmade_variant(tmp_path / "compiled", "v4", variant_json("v4", {"x86_64": {"level": ["v4"]}}), tag=TAG)
+    assert codes(check(run_varwheel, compiled)[1], "warnings") == []
+    static = handmade_variant(tmp_path / "static", "mkl", variant_json(
+        "mkl", {"blas_lapack": {"library": ["mkl"]}}, namespaces=["blas_lapack"],
+        providers={"blas_lapack": {"static-properties": {"library": ["mkl", "openblas"]}}}))
+    assert codes(check(run_varwheel, static)[1], "warnings") == []
+
+
+def test_an_isa_feature_uv_never_evaluates_is_a_warning(tmp_path, run_varwheel):
+    wheel = handmade_variant(tmp_path, "avx512", variant_json("avx512", {"x86_64": {"avx512f": ["on"]}}), tag=TAG)
+    status, report = check(run_varwheel, wheel)
+    assert status == 0 and codes(report, "warnings") == ["feature-unevaluated"], report
+    assert "evaluates only 'level'" in report["wheels"][0]["warnings"][0]["message"]
+    # Served by a provider of the project's own (a plugin uv skips anyway): not this finding.
+    other = handmade_variant(tmp_path / "other", "avx512", variant_json(
+        "avx512", {"x86_64": {"avx512f": ["on"]}}, providers={"x86_64": {"static-properties": {"avx512f": ["on"]}}}), tag=TAG)
+    assert "feature-unevaluated" not in codes(check(run_varwheel, other)[1], "warnings")

@@ -38,6 +38,13 @@ code                        what
                             excluding its version, a wrong plugin-api, ...)
 ``no-providers``            (warning) pep825 format: uv cannot evaluate it, only
                             ``null`` is ever installed
+``feature-unevaluated``     (warning) a property served by one of uv's built-in
+                            providers that does not evaluate its feature
+                            (``x86_64 :: avx512f :: on``): uv never installs it
+``pure-variant``            (warning) a variant whose properties mean compiler
+                            flags, in a pure-Python wheel (``none-any``,
+                            ``Root-Is-Purelib: true``): typically an optional
+                            extension that failed to compile
 ==========================  =====================================================
 
 Across the wheels of one release (same name and PEP 440 version), wherever
@@ -427,6 +434,7 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
         except InvalidInput as exc:  # e.g. a CRC error: a finding, not the end of the run
             report.error("variant-json", str(exc))
             return report
+        pure = archive.pure_python()
     if _raw_json_checks(raw, report):
         return report
     try:
@@ -455,7 +463,32 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
             "run `varwheel relabel` before publishing; installers treat it as a plain wheel",
         )
     _document_warnings(report, inner, document)
+    _build_warnings(report, inner, document, pure=pure)
     return report
+
+
+def _build_warnings(report: WheelReport, label: str, document: VariantDocument, *, pure: bool) -> None:
+    """What the build backend warns about, found again in a finished wheel (one rule each)."""
+    from varwheel.flags import derive_flags
+    from varwheel.providers import describe_unevaluated, unevaluated_properties
+
+    desc = document.variants[label]
+    for prop, builtin in unevaluated_properties(desc, document.providers):
+        report.warning("feature-unevaluated", describe_unevaluated(prop, builtin))
+    if not pure or desc.is_null:
+        return
+    try:
+        compiles = derive_flags(desc).compiles  # the built-in mappings only: project mappings are not in the wheel
+    except InvalidInput:
+        compiles = False
+    if compiles:
+        report.warning(
+            "pure-variant",
+            f"variant {label!r} ({', '.join(desc.strings())}) means compiler flags, but the wheel is pure "
+            "Python (none-any, Root-Is-Purelib: true): its extensions were probably not built (a failed optional "
+            "extension falls back to Python); installers would take it as the variant on every machine it matches. "
+            "Rebuild it, or set [tool.varwheel] require-compiled = true to make such builds fail",
+        )
 
 
 # -- several wheels of one release -----------------------------------------------------------------
