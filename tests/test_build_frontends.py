@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_build import (
+    UV,
     Frontend,
     copy_project,
     install_and_run,
@@ -175,7 +176,9 @@ def test_persistent_build_dir_gets_one_folder_per_variant(tmp_path):
         out = tmp_path / f"dist-{label}"
         run([sys.executable, "-m", "build", "-w", "-n", "-o", out, "-Cbuild-dir=build/{wheel_tag}", *settings, project])
         wheels[label] = only_wheel(out)
-    assert sorted(p.name for p in (project / "build").glob("*/varwheel-*")) == ["varwheel-fa7c1393", "varwheel-v4"]
+    # Each variant's folder sits beside the plain build's (build/{wheel_tag}), not inside it.
+    tag = "cp%d%d-cp%d%d-linux_x86_64" % (sys.version_info[:2] * 2)
+    assert sorted(p.name for p in (project / "build").iterdir()) == [f"{tag}-varwheel-fa7c1393", f"{tag}-varwheel-v4"]
     v4, _ = macros_of(wheels["v4"], "probe_skbuild", tmp_path / "venv")
     assert "__AVX512F__" in v4
 
@@ -192,3 +195,32 @@ def test_sdist_then_wheel_with_variant_settings(frontend, tmp_path):
     with tarfile.open(out / "probe_skbuild-1.0.tar.gz") as tf:
         members = tf.getnames()
     assert not any(m.endswith((".so", ".whl", "variant.json")) for m in members), members
+
+
+#: pip releases the deferred-label rule is checked with: this environment's pip, and pip 26.
+PIP_26 = "pip==26.3"
+
+
+@pytest.fixture(scope="module")
+def pip26(tmp_path_factory) -> Path:
+    """A venv whose pip is 26.x (from PyPI), beside the test environment's own pip."""
+    python = new_venv(tmp_path_factory.mktemp("pip26") / "venv")
+    run([UV, "pip", "install", "-q", "--python", python, PIP_26])
+    assert run([python, "-m", "pip", "--version"]).stdout.startswith("pip 26.")
+    return python
+
+
+@pytest.mark.parametrize("which", ["test environment's pip", "pip 26"])
+def test_pip_wheel_defers_the_label_by_itself(frontend, tmp_path, which, request):
+    """pip rejects labelled names: under pip the backend keeps the plain name and says how to finish."""
+    python = Path(sys.executable) if which != "pip 26" else request.getfixturevalue("pip26")
+    project = copy_project("setuptools_probe", tmp_path)
+    out = tmp_path / "wheels"
+    cmd = [python, "-m", "pip", "wheel", "--no-deps", "-v", "-w", out, project, "--config-settings", "variant=x86_64::level::v3"]
+    proc = run(cmd, env=frontend.env)
+    wheel = only_wheel(out)
+    assert wheel.name == "probe_setuptools-1.0-cp%d%d-cp%d%d-linux_x86_64.whl" % (sys.version_info[:2] * 2)
+    assert variant_json(wheel)["variants"] == {"fa7c1393": {"x86_64": {"level": ["v3"]}}}
+    assert f"varwheel relabel {wheel.name}" in proc.stdout + proc.stderr
+    relabelled = run([sys.executable, "-m", "varwheel", "relabel", wheel]).stdout.strip()
+    assert Path(relabelled).name.endswith("-fa7c1393.whl")

@@ -15,7 +15,9 @@ flit-core              nothing to compile: only ``VARWHEEL_VARIANT_*`` and mappe
 
 Environment, for every backend that compiles:
 
-* ``CFLAGS``, ``CXXFLAGS``, ``LDFLAGS``: appended to what the user has set;
+* ``CFLAGS``, ``CXXFLAGS``, ``LDFLAGS``: appended to what the user has set
+  (setuptools, which uses a set ``CFLAGS`` instead of the interpreter's flags,
+  gets those in front: :mod:`varwheel.setuptools_flags`);
 * ``CUDAFLAGS`` (CMake; meson: ``CUFLAGS``): host flags as ``-Xcompiler=...`` and
   the mapped nvcc flags (meson has no architecture setting, so ``CUFLAGS`` also
   gets the ``-gencode`` flags);
@@ -304,12 +306,16 @@ def plan_transport(
     """Decide env values and config settings for ``family`` (see the module docstring).
 
     Compiler flags from the environment reach a build only when it configures
-    from scratch, so persistent build folders are kept apart per variant: a
-    scikit-build-core or meson-python ``build-dir`` gets a ``varwheel-<label>``
-    sub-folder (meson-python editable builds, which always keep one, get
-    ``build/varwheel-<label>``), and setuptools, which keeps objects in
-    ``build/`` and skips those newer than their sources, rebuilds everything
-    (``[build] force = 1`` through ``DIST_EXTRA_CONFIG``).
+    from scratch, and a build reuses objects it finds up to date, so each
+    variant gets its own build folder beside the plain one
+    (:func:`_variant_build_dir`): a scikit-build-core or meson-python
+    ``build-dir`` ``X`` becomes ``X-varwheel-<label>`` (meson-python editable
+    builds, which always keep one, get ``build-varwheel-<label>``), and
+    setuptools gets ``build_base`` ``build-varwheel-<label>`` (and the
+    project's other ``[build]`` folders moved the same way) plus ``force = 1``
+    through ``DIST_EXTRA_CONFIG``.  For setuptools, ``CFLAGS``/``CXXFLAGS``
+    start with the interpreter's flags where this setuptools would otherwise
+    drop them (:mod:`varwheel.setuptools_flags`).
     """
     plan = _Planner(environ, config_settings)
     plan.editable = editable
