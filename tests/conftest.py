@@ -78,6 +78,19 @@ def uv_bin() -> str:
     return uv
 
 
+_TOP_LEVEL_LITTER = {"build", "dist", "tests", "examples", "bench", "fixtures", "docs"}
+
+
+def _source_only(folder: str, names):
+    """What copying the checkout for a wheel build leaves out: hidden files, caches, and at the top
+    level the outputs and the non-package folders (``backend/varwheel/build/`` is the backend itself)."""
+    top = Path(folder).resolve() == ROOT
+    return {
+        n for n in names
+        if n.startswith(".") or n == "__pycache__" or n.endswith(".egg-info") or (top and n in _TOP_LEVEL_LITTER)
+    }
+
+
 @pytest.fixture(scope="session")
 def varwheel_wheelhouse(tmp_path_factory) -> Path:
     """Build this checkout of varwheel into a wheel once per session."""
@@ -88,7 +101,7 @@ def varwheel_wheelhouse(tmp_path_factory) -> Path:
     shutil.copytree(
         ROOT,
         src,
-        ignore=shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "examples", "bench", "fixtures"),
+        ignore=_source_only,
     )
     # Isolated: the project's `license = "MIT"` needs setuptools >= 77, newer than
     # what a test environment may have installed.

@@ -17,16 +17,10 @@ from pathlib import Path
 import pytest
 
 from varwheel.errors import InvalidConfigSetting, InvalidInput, InvalidPyproject, ToolchainError
-from varwheel.flags import (
-    X86_ISA_FLAGS,
-    CudaArch,
-    aarch64_march,
-    derive_flags,
-    parse_mapping_table,
-)
-from varwheel.properties import Property, VariantDescription
-from varwheel.toolchain import check_cuda_bounds, find_cuda_toolkit
-from varwheel.transport import meson_variant_option, plan_transport, properties_value
+from varwheel.build.flags import X86_ISA_FLAGS, CudaArch, aarch64_march, derive_flags, parse_mapping_table
+from varwheel.model.properties import Property, VariantDescription
+from varwheel.build.toolchain import check_cuda_bounds, find_cuda_toolkit
+from varwheel.build.transport import meson_variant_option, plan_transport, properties_value
 
 
 def desc(*props: str) -> VariantDescription:
@@ -409,7 +403,7 @@ def test_bounds_against_a_toolkit(tmp_path):
 
 
 def test_bounds_without_any_toolkit(tmp_path, monkeypatch):
-    import varwheel.toolchain as toolchain
+    import varwheel.build.toolchain as toolchain
 
     monkeypatch.setattr(toolchain, "DEFAULT_NVCC", tmp_path / "missing" / "nvcc")
     with pytest.raises(ToolchainError, match="no CUDA toolkit was found"):

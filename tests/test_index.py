@@ -1,4 +1,4 @@
-"""``varwheel index`` and :mod:`varwheel.index`: merged {name}-{version}-variants.json files.
+"""``varwheel index`` and :mod:`varwheel.pipeline.index`: merged {name}-{version}-variants.json files.
 
 The merge rules are spec section 6; variantlib's ``generate-index-json`` is
 the differential oracle for the content.  uv's use of the file is in
@@ -20,8 +20,9 @@ import pytest
 from fixtures.wheel_factory import make_wheel
 from tests.helpers_index import X86_PROVIDER, handmade_variant, make_variants, variant_json
 from varwheel.errors import InconsistentVariants, InvalidInput
-from varwheel.index import build_indexes, check_indexes, collect, index_filename, write_indexes
-from varwheel.metadata import SCHEMA_PEP825, SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB
+from varwheel.pipeline.index import build_indexes, check_indexes, collect, write_indexes
+from varwheel.model.filename import index_filename
+from varwheel.model.document import SCHEMA_PEP825, SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB
 
 
 def snapshot(directory: Path) -> dict:

@@ -8,9 +8,9 @@ import pytest
 
 from tests.helpers_core import PYPROJECT_SPEC_EXAMPLE
 from varwheel.errors import InvalidPyproject
-from varwheel.metadata import Provider
-from varwheel.properties import VariantDescription
-from varwheel.pyproject import find_named_variant, load_variant_project, parse_variant_table
+from varwheel.model.document import Provider
+from varwheel.model.properties import VariantDescription
+from varwheel.model.pyproject import find_named_variant, load_variant_project, parse_variant_table
 
 
 def write(tmp_path, text):
@@ -202,7 +202,7 @@ def test_parse_variant_table_takes_an_already_loaded_table():
 
 def test_non_string_values_in_a_named_variant_are_an_error_not_a_crash():
     from varwheel.errors import InvalidPyproject
-    from varwheel.pyproject import parse_variant_table
+    from varwheel.model.pyproject import parse_variant_table
 
     with pytest.raises(InvalidPyproject, match=r"variant.variants.x.x86_64.level: value \['v3'\] is not a string"):
         parse_variant_table({"variants": {"x": {"x86_64": {"level": [["v3"]]}}}})

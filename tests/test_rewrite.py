@@ -32,10 +32,10 @@ from tests.helpers_core import (
     sparse_files_supported,
 )
 from varwheel.errors import InvalidWheel, OutputError, OutputExists
-from varwheel.make import make_variant
-from varwheel.request import resolve_variant
-from varwheel.rewrite import _Writer, atomic_output, copy_file_atomic, rewrite_wheel
-from varwheel.wheelfile import WheelArchive, parse_record
+from varwheel.wheel.make import make_variant
+from varwheel.model.request import resolve_variant
+from varwheel.wheel.rewrite import _Writer, atomic_output, copy_file_atomic, rewrite_wheel
+from varwheel.wheel.archive import WheelArchive, parse_record
 
 V3 = resolve_variant(["x86_64 :: level :: v3"])
 V4 = resolve_variant(["x86_64 :: level :: v4"], label="v4")
@@ -703,7 +703,7 @@ def test_memory_stays_flat_for_a_large_wheel(tmp_path):
 
 def test_output_batch_is_all_or_nothing(tmp_path):
     from varwheel.errors import InvalidInput
-    from varwheel.rewrite import OutputBatch, atomic_output
+    from varwheel.wheel.rewrite import OutputBatch, atomic_output
 
     existing = tmp_path / "out" / "keep.txt"
     existing.parent.mkdir()

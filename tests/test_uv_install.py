@@ -270,8 +270,8 @@ def test_uv_treats_a_deferred_label_wheel_as_plain(tmp_path, uv_bin, run_varwhee
     but a plain filename, beside a null variant and an index listing both
     labels: uv still picks ``null``, never the deferred wheel.
     """
-    from varwheel.index import merge_documents
-    from varwheel.wheelfile import WheelArchive
+    from varwheel.pipeline.index import merge_documents
+    from varwheel.wheel.archive import WheelArchive
 
     folder = make_family(tmp_path / "family", X86_PYPROJECT, {"null": [], "x86_64_v1": ["x86_64 :: level :: v1"]})
     labelled = folder / "mypkg-1.0-py3-none-any-x86_64_v1.whl"
