@@ -464,3 +464,15 @@ def test_setuptools_variant_gets_its_own_build_folders_and_rebuilds(tmp_path):
         "build_temp": "tmpobj-varwheel-fa7c1393", "force": "1",
     }
     assert plan("hatchling", desc("x86_64::level::v3")).dist_extra_config is None
+
+
+def test_check_knows_which_properties_are_compiler_input():
+    """model.compiler_input (used by check's pure-variant rule) agrees with the backend's mappings."""
+    from varwheel.model.compiler_input import means_compiler_input
+
+    vocabulary = ["x86_64::level::v3", "x86_64::avx512f::on", "x86_64::sha::on", "aarch64::version::8.2a",
+                  "nvidia::sm_arch::90_real", "nvidia::cuda_version_lower_bound::12.8",
+                  "nvidia::cuda_version_upper_bound::13", "blas_lapack::library::mkl"]
+    for text in vocabulary:
+        prop = Property.parse(text)
+        assert derive_flags(desc(text)).compiles == means_compiler_input(prop), text
