@@ -20,7 +20,15 @@ from varwheel.errors import InvalidConfigSetting, InvalidInput, InvalidPyproject
 from varwheel.build.flags import X86_ISA_FLAGS, CudaArch, aarch64_march, derive_flags, parse_mapping_table
 from varwheel.model.properties import Property, VariantDescription
 from varwheel.build.toolchain import check_cuda_bounds, find_cuda_toolkit
-from varwheel.build.transport import meson_variant_option, plan_transport, properties_value
+from varwheel.build.transport import (
+    cmake_cuda_architectures,
+    meson_variant_option,
+    nvcc_gencode,
+    nvcc_host_flags,
+    plan_transport,
+    properties_value,
+    torch_cuda_arch_list,
+)
 
 
 def desc(*props: str) -> VariantDescription:
@@ -38,7 +46,7 @@ def gcc_macros(flags, compiler="gcc"):
 def test_x86_level_to_march_for_c_cxx_and_cuda_host(level, march):
     flags = derive_flags(desc(f"x86_64 :: level :: {level}"))
     assert flags.c == flags.cxx == flags.cuda_host == [f"-march={march}"]
-    assert flags.nvcc_host_flags() == [f"-Xcompiler=-march={march}"]
+    assert nvcc_host_flags(flags) == [f"-Xcompiler=-march={march}"]
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed on this machine")
@@ -141,9 +149,9 @@ def test_aarch64_march_reaches_a_real_compiler(value, present, absent):
 # -- nvidia ---------------------------------------------------------------------------------
 def test_sm_arch_to_cmake_torch_and_gencode():
     flags = derive_flags(desc("nvidia::sm_arch::90_real", "nvidia::sm_arch::120_virtual", "nvidia::sm_arch::120_real", "nvidia::sm_arch::100_real"))
-    assert flags.cmake_cuda_architectures() == "90-real;100-real;120-real;120-virtual"
-    assert flags.torch_cuda_arch_list() == "9.0;10.0;12.0+PTX"
-    assert flags.nvcc_gencode() == [
+    assert cmake_cuda_architectures(flags) == "90-real;100-real;120-real;120-virtual"
+    assert torch_cuda_arch_list(flags) == "9.0;10.0;12.0+PTX"
+    assert nvcc_gencode(flags) == [
         "-gencode=arch=compute_90,code=sm_90",
         "-gencode=arch=compute_100,code=sm_100",
         "-gencode=arch=compute_120,code=sm_120",
@@ -154,8 +162,8 @@ def test_sm_arch_to_cmake_torch_and_gencode():
 
 def test_the_issue_example():
     flags = derive_flags(desc("nvidia::sm_arch::90_real", "nvidia::sm_arch::120_virtual"))
-    assert flags.cmake_cuda_architectures() == "90-real;120-virtual"
-    assert flags.torch_cuda_arch_list() == "9.0;12.0+PTX"
+    assert cmake_cuda_architectures(flags) == "90-real;120-virtual"
+    assert torch_cuda_arch_list(flags) == "9.0;12.0+PTX"
 
 
 def test_arch_specific_suffix_and_bad_sm_arch():

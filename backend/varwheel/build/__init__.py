@@ -283,7 +283,7 @@ class _Plan:
             if not archive.pure_python():
                 return
         given = " ".join(self.flags.c or self.flags.cxx or self.flags.cuda or self.flags.link) or (
-            f"CUDA architectures {self.flags.cmake_cuda_architectures()}" if self.flags.cuda_archs else "its flags"
+            f"CUDA architectures {';'.join(a.cmake for a in self.flags.cuda_archs)}" if self.flags.cuda_archs else "its flags"
         )
         what = (
             f"the inner backend {self.project.tool.backend} built a pure-Python wheel ({wheel.name}, "

@@ -310,25 +310,6 @@ class BuildFlags:
     meson_args: List[str] = field(default_factory=list)
     unmapped: List[str] = field(default_factory=list)  # properties that produced nothing (other namespaces)
 
-    # -- CUDA views ---------------------------------------------------------------
-    def cmake_cuda_architectures(self) -> str:
-        """``90-real;120-virtual`` (``CMAKE_CUDA_ARCHITECTURES`` and ``CUDAARCHS``)."""
-        return ";".join(a.cmake for a in self.cuda_archs)
-
-    def nvcc_gencode(self) -> List[str]:
-        return [a.gencode for a in self.cuda_archs]
-
-    def nvcc_host_flags(self) -> List[str]:
-        return [f"-Xcompiler={flag}" for flag in self.cuda_host]
-
-    def torch_cuda_arch_list(self) -> str:
-        """``9.0;12.0+PTX``.  PyTorch cannot ask for PTX without SASS: a virtual-only
-        architecture becomes ``X.Y+PTX``, which adds SASS for X.Y as well."""
-        items: Dict[str, bool] = {}
-        for arch in self.cuda_archs:
-            items[arch.dotted] = items.get(arch.dotted, False) or arch.virtual
-        return ";".join(f"{k}+PTX" if ptx else k for k, ptx in items.items())
-
     @property
     def compiles(self) -> bool:
         """Whether a compiler receives anything from this variant (environment-only mappings aside)."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from varwheel.errors import InvalidPyproject
 
@@ -45,6 +45,9 @@ KNOWN_BACKENDS: Dict[str, str] = {
     "py-build-cmake": "py_build_cmake.build",
 }
 
+#: The inner backend's family: decides how a variant reaches it (:data:`varwheel.build.transport.STRATEGIES`).
+Family = Literal["scikit-build-core", "meson-python", "setuptools", "hatchling", "flit-core", "other"]
+
 _KEYS = ("backend", "backend-path", "mapping", "require-compiled")
 _BACKEND_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)?$")
 _SELF = ("varwheel.build", "varwheel")
@@ -62,16 +65,17 @@ class ToolConfig:
     require_compiled: bool = False
 
     @property
-    def family(self) -> str:
+    def family(self) -> Family:
         """The inner backend's distribution family, which decides the transport."""
         module = self.backend.split(":")[0]
-        for prefix, family in (
+        families: Tuple[Tuple[str, Family], ...] = (
             ("scikit_build_core", "scikit-build-core"),
             ("mesonpy", "meson-python"),
             ("setuptools", "setuptools"),
             ("hatchling", "hatchling"),
             ("flit_core", "flit-core"),
-        ):
+        )
+        for prefix, family in families:
             if module == prefix or module.startswith(prefix + "."):
                 return family
         return "other"

@@ -27,6 +27,11 @@ Environment, for every backend that compiles:
 * always: ``VARWHEEL_VARIANT_LABEL`` and ``VARWHEEL_VARIANT_PROPERTIES``
   (``ns::feature::value`` items joined by ``;``; empty for the null variant).
 
+Each family is one strategy in :data:`STRATEGIES`; :class:`~varwheel.build.flags.BuildFlags`
+is data, and the spellings for the tools that read it (CMake's architecture
+list, nvcc's ``-gencode``, PyTorch's ``TORCH_CUDA_ARCH_LIST``) live here, with
+the strategies that use them.
+
 A user setting that contradicts a derived one is an error unless identical:
 a different ``-march`` or a ``-mno-<isa>`` in ``CFLAGS``, ``-gencode`` in
 ``CUDAFLAGS``, another value in ``CUDAARCHS``, ``-Ccmake.define.X``,
@@ -40,19 +45,29 @@ import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidConfigSetting
 from varwheel.build.flags import BuildFlags
+from varwheel.build.toolconfig import Family
 from varwheel.model.properties import VariantDescription
 
-__all__ = ["Transport", "plan_transport", "properties_value", "meson_variant_option"]
+__all__ = [
+    "STRATEGIES",
+    "Transport",
+    "cmake_cuda_architectures",
+    "meson_variant_option",
+    "nvcc_gencode",
+    "nvcc_host_flags",
+    "plan_transport",
+    "properties_value",
+    "torch_cuda_arch_list",
+]
 
 LABEL_VAR = "VARWHEEL_VARIANT_LABEL"
 PROPERTIES_VAR = "VARWHEEL_VARIANT_PROPERTIES"
 NVCC_FLAGS_VAR = "VARWHEEL_NVCC_FLAGS"
 
-_COMPILING = ("scikit-build-core", "meson-python", "setuptools", "hatchling", "other")
 _ARCH_TOKENS = ("-gencode", "--generate-code", "-arch", "--gpu-architecture", "-code", "--gpu-code")
 
 
@@ -292,7 +307,7 @@ def _setuptools_variant_config(environ: Mapping[str, str], root: Path, pyproject
 
 
 def plan_transport(
-    family: str,
+    family: Family,
     flags: BuildFlags,
     *,
     label: str,
@@ -325,48 +340,66 @@ def plan_transport(
     plan.set_env(PROPERTIES_VAR, props)
     for name, value in flags.env.items():
         plan.set_env(name, value, why="[tool.varwheel.mapping] env")
-    _plan_family(plan, family, flags, label=label, description=description, root=root, pyproject=pyproject)
+    STRATEGIES[family](plan, _Variant(flags, label, description, root, pyproject))
     t.forwarded.append(f"env {LABEL_VAR}={label} {PROPERTIES_VAR}={props or '(empty)'}")
     if flags.env:
         t.forwarded.append("env " + " ".join(f"{k}={v}" for k, v in flags.env.items()))
     return t
 
 
-def _plan_family(
+@dataclass(frozen=True)
+class _Variant:
+    """What every family strategy reads: the variant and the project."""
+
+    flags: BuildFlags
+    label: str
+    description: VariantDescription
+    root: Path
+    pyproject: Mapping[str, Any]
+
+
+# -- the flags spelled for the tools that read them -------------------------------------------------
+def cmake_cuda_architectures(flags: BuildFlags) -> str:
+    """``90-real;120-virtual`` (``CMAKE_CUDA_ARCHITECTURES`` and ``CUDAARCHS``)."""
+    return ";".join(a.cmake for a in flags.cuda_archs)
+
+
+def nvcc_gencode(flags: BuildFlags) -> List[str]:
+    """``-gencode=arch=compute_90,code=sm_90`` per architecture (nvcc)."""
+    return [a.gencode for a in flags.cuda_archs]
+
+
+def nvcc_host_flags(flags: BuildFlags) -> List[str]:
+    """The host compiler's flags as nvcc takes them (``-Xcompiler=-march=x86-64-v3``)."""
+    return [f"-Xcompiler={flag}" for flag in flags.cuda_host]
+
+
+def torch_cuda_arch_list(flags: BuildFlags) -> str:
+    """``9.0;12.0+PTX``.  PyTorch cannot ask for PTX without SASS: a virtual-only
+    architecture becomes ``X.Y+PTX``, which adds SASS for X.Y as well."""
+    items: Dict[str, bool] = {}
+    for arch in flags.cuda_archs:
+        items[arch.dotted] = items.get(arch.dotted, False) or arch.virtual
+    return ";".join(f"{k}+PTX" if ptx else k for k, ptx in items.items())
+
+
+# -- what every compiling family gets: the environment ---------------------------------------------
+def _compilers(
     plan: _Planner,
-    family: str,
-    flags: BuildFlags,
+    v: _Variant,
     *,
-    label: str,
-    description: VariantDescription,
-    root: Path,
-    pyproject: Mapping[str, Any],
+    cuda_var: str = "CUDAFLAGS",
+    gencode_in_cuda_var: bool = False,
+    prefixes: Optional[Mapping[str, Sequence[str]]] = None,
 ) -> None:
-    t = plan.transport
-    environ = plan.environ
-    props = properties_value(description)
-    if family not in _COMPILING:
-        if not flags.empty:
-            t.forwarded.append(f"no compiler flags ({family} builds pure-Python wheels)")
-        return
-
-    cuda_var = "CUFLAGS" if family == "meson-python" else "CUDAFLAGS"
-    cuda_flags = flags.nvcc_host_flags() + list(flags.cuda)
-    if family == "meson-python":
-        cuda_flags = flags.nvcc_gencode() + cuda_flags
-    prefixes: Dict[str, List[str]] = {}
-    if family == "setuptools":
-        from varwheel.build.setuptools_flags import interpreter_prefix
-
-        prefixes = {var: interpreter_prefix(var, ours, environ) for var, ours in (("CFLAGS", flags.c), ("CXXFLAGS", flags.cxx))}
+    """``CFLAGS``/``CXXFLAGS``/CUDA/``LDFLAGS`` appended to the user's, CUDA architectures, nvcc flags."""
+    t, flags = plan.transport, v.flags
+    prefixes = prefixes or {}
+    cuda_flags = nvcc_host_flags(flags) + list(flags.cuda)
+    if gencode_in_cuda_var:  # meson has no architecture setting: the -gencode flags ride along
+        cuda_flags = nvcc_gencode(flags) + cuda_flags
     plan.append_env("CFLAGS", flags.c, prefix=prefixes.get("CFLAGS", ()))
     plan.append_env("CXXFLAGS", flags.cxx, prefix=prefixes.get("CXXFLAGS", ()))
-    for var, kept in prefixes.items():
-        if kept:
-            t.forwarded.append(
-                f"{var} starts with the interpreter's flags ({' '.join(kept)}): this setuptools uses {var} "
-                "instead of them"
-            )
     plan.append_env(cuda_var, cuda_flags, archs=bool(flags.cuda_archs))
     plan.append_env("LDFLAGS", flags.link)
     if flags.c == flags.cxx and flags.c:
@@ -381,87 +414,140 @@ def _plan_family(
     if flags.link:
         t.forwarded.append(f"LDFLAGS += {' '.join(flags.link)}")
     if flags.cuda_archs:
-        archs = flags.cmake_cuda_architectures()
+        archs, torch = cmake_cuda_architectures(flags), torch_cuda_arch_list(flags)
         plan.set_env("CUDAARCHS", archs)
-        plan.set_env("TORCH_CUDA_ARCH_LIST", flags.torch_cuda_arch_list())
-        t.forwarded.append(f"CUDA architectures {archs} (CUDAARCHS, TORCH_CUDA_ARCH_LIST={flags.torch_cuda_arch_list()})")
-    nvcc = flags.nvcc_gencode() + flags.nvcc_host_flags() + list(flags.cuda)
+        plan.set_env("TORCH_CUDA_ARCH_LIST", torch)
+        t.forwarded.append(f"CUDA architectures {archs} (CUDAARCHS, TORCH_CUDA_ARCH_LIST={torch})")
+    nvcc = nvcc_gencode(flags) + nvcc_host_flags(flags) + list(flags.cuda)
     if nvcc:
         plan.set_env(NVCC_FLAGS_VAR, " ".join(nvcc))
 
-    if family == "scikit-build-core":
-        tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool", {}), Mapping) else {}
-        skb = tool.get("scikit-build", {}) if isinstance(tool.get("scikit-build", {}), Mapping) else {}
-        cmake = skb.get("cmake", {}) if isinstance(skb.get("cmake", {}), Mapping) else {}
-        pyproject_defines = cmake.get("define", {}) if isinstance(cmake.get("define", {}), Mapping) else {}
-        defines: Dict[str, str] = {LABEL_VAR: label, PROPERTIES_VAR: props}
-        if flags.cuda_archs:
-            defines["CMAKE_CUDA_ARCHITECTURES"] = flags.cmake_cuda_architectures()
-        for name, value in flags.cmake_define.items():
-            if name in defines and defines[name] != value:
-                raise InvalidConfigSetting(
-                    f"[tool.varwheel.mapping] cmake-define {name}={value!r} conflicts with the variant's "
-                    f"{name}={defines[name]!r}"
-                )
-            defines[name] = value
-        for name, value in defines.items():
-            plan.cmake_define(name, value, pyproject_defines)
-        t.forwarded.append("cmake.define " + " ".join(sorted(defines)))
-        settings = plan.settings()
-        build_dir = settings.get("build-dir", skb.get("build-dir"))
-        if isinstance(build_dir, str) and build_dir:
-            settings["build-dir"] = _variant_build_dir(build_dir, label)
-            t.forwarded.append(f"build-dir {settings['build-dir']}")
-    elif family == "meson-python":
-        given = (t.config_settings or {}).get("build-dir", (t.config_settings or {}).get("builddir"))
-        if (isinstance(given, str) and given) or plan.editable:
-            settings = plan.settings()
-            settings.pop("builddir", None)
-            settings["build-dir"] = _variant_build_dir(given if isinstance(given, str) and given else "build", label)
-            t.forwarded.append(f"build-dir {settings['build-dir']}")
-        args: List[str] = []
-        kind = meson_variant_option(root)
-        if kind is not None:
-            if kind == "array":
-                items = ",".join(repr(f"{p.namespace}::{p.feature}::{p.value}") for p in description)
-                args.append(f"-Dvariant=[{items}]")
-            else:
-                args.append(f"-Dvariant={props}")
-        args += flags.meson_args
-        if args:
-            settings = plan.settings()
-            existing = settings.get("setup-args", [])
-            existing_list = [existing] if isinstance(existing, str) else list(existing)
-            for arg in args:
-                if "=" not in arg or not arg.startswith("-D"):
-                    continue
-                name = arg[2:].split("=", 1)[0]
-                for theirs in existing_list:
-                    if isinstance(theirs, str) and theirs.startswith(f"-D{name}=") and theirs != arg:
-                        raise InvalidConfigSetting(
-                            f"-Csetup-args={theirs!r} conflicts with the variant's {arg!r}: drop it "
-                            "(varwheel passes it) or make it identical"
-                        )
-            settings["setup-args"] = existing_list + [a for a in args if a not in existing_list]
-            t.forwarded.append("setup-args " + " ".join(args))
-    else:
-        if family == "setuptools":
-            t.dist_extra_config, build_base = _setuptools_variant_config(environ, root, pyproject, label)
-            t.forwarded.append(f"setuptools [build] build_base = {build_base}, force = 1 (DIST_EXTRA_CONFIG)")
-        _plan_cmake_args(plan, flags)
+
+def _cmake_args(plan: _Planner, v: _Variant) -> None:
+    """Mapped CMake defines for backends that run CMake themselves (``CMAKE_ARGS``)."""
+    t, flags = plan.transport, v.flags
+    if not flags.cmake_define:
+        return
+    env_defines = _cmake_args_defines(plan.environ.get("CMAKE_ARGS", ""))
+    for name, value in flags.cmake_define.items():
+        if name in env_defines and env_defines[name] != value:
+            raise InvalidConfigSetting(
+                f"CMAKE_ARGS sets -D{name}={env_defines[name]!r}, which conflicts with the variant's "
+                f"{name}={value!r}: remove it from CMAKE_ARGS"
+            )
+    defines_args = [f"-D{k}={v}" for k, v in flags.cmake_define.items()]
+    plan.append_env("CMAKE_ARGS", defines_args)
+    t.forwarded.append("CMAKE_ARGS += " + " ".join(defines_args))
 
 
-def _plan_cmake_args(plan: _Planner, flags: BuildFlags) -> None:
+def _table(data: Mapping[str, Any], *keys: str) -> Mapping[str, Any]:
+    """``data[k1][k2]...`` when each is a table, else ``{}``."""
+    for key in keys:
+        value = data.get(key, {})
+        data = value if isinstance(value, Mapping) else {}
+    return data
+
+
+# -- one strategy per backend family ----------------------------------------------------------------
+def _scikit_build_core(plan: _Planner, v: _Variant) -> None:
+    """The environment, plus ``cmake.define.*`` settings and a per-variant ``build-dir``."""
+    _compilers(plan, v)
+    t, flags = plan.transport, v.flags
+    skb = _table(v.pyproject, "tool", "scikit-build")
+    pyproject_defines = _table(skb, "cmake", "define")
+    defines: Dict[str, str] = {LABEL_VAR: v.label, PROPERTIES_VAR: properties_value(v.description)}
+    if flags.cuda_archs:
+        defines["CMAKE_CUDA_ARCHITECTURES"] = cmake_cuda_architectures(flags)
+    for name, value in flags.cmake_define.items():
+        if name in defines and defines[name] != value:
+            raise InvalidConfigSetting(
+                f"[tool.varwheel.mapping] cmake-define {name}={value!r} conflicts with the variant's "
+                f"{name}={defines[name]!r}"
+            )
+        defines[name] = value
+    for name, value in defines.items():
+        plan.cmake_define(name, value, pyproject_defines)
+    t.forwarded.append("cmake.define " + " ".join(sorted(defines)))
+    settings = plan.settings()
+    build_dir = settings.get("build-dir", skb.get("build-dir"))
+    if isinstance(build_dir, str) and build_dir:
+        settings["build-dir"] = _variant_build_dir(build_dir, v.label)
+        t.forwarded.append(f"build-dir {settings['build-dir']}")
+
+
+def _meson_python(plan: _Planner, v: _Variant) -> None:
+    """The environment (CUDA in ``CUFLAGS``), plus ``setup-args`` and a per-variant ``build-dir``."""
+    _compilers(plan, v, cuda_var="CUFLAGS", gencode_in_cuda_var=True)
     t = plan.transport
-    environ = plan.environ
-    if flags.cmake_define:
-        env_defines = _cmake_args_defines(environ.get("CMAKE_ARGS", ""))
-        for name, value in flags.cmake_define.items():
-            if name in env_defines and env_defines[name] != value:
+    given = (t.config_settings or {}).get("build-dir", (t.config_settings or {}).get("builddir"))
+    if (isinstance(given, str) and given) or plan.editable:
+        settings = plan.settings()
+        settings.pop("builddir", None)
+        settings["build-dir"] = _variant_build_dir(given if isinstance(given, str) and given else "build", v.label)
+        t.forwarded.append(f"build-dir {settings['build-dir']}")
+    args: List[str] = []
+    kind = meson_variant_option(v.root)
+    if kind == "array":
+        items = ",".join(repr(f"{p.namespace}::{p.feature}::{p.value}") for p in v.description)
+        args.append(f"-Dvariant=[{items}]")
+    elif kind is not None:
+        args.append(f"-Dvariant={properties_value(v.description)}")
+    args += v.flags.meson_args
+    if not args:
+        return
+    settings = plan.settings()
+    existing = settings.get("setup-args", [])
+    existing_list = [existing] if isinstance(existing, str) else list(existing)
+    for arg in args:
+        if "=" not in arg or not arg.startswith("-D"):
+            continue
+        name = arg[2:].split("=", 1)[0]
+        for theirs in existing_list:
+            if isinstance(theirs, str) and theirs.startswith(f"-D{name}=") and theirs != arg:
                 raise InvalidConfigSetting(
-                    f"CMAKE_ARGS sets -D{name}={env_defines[name]!r}, which conflicts with the variant's "
-                    f"{name}={value!r}: remove it from CMAKE_ARGS"
+                    f"-Csetup-args={theirs!r} conflicts with the variant's {arg!r}: drop it "
+                    "(varwheel passes it) or make it identical"
                 )
-        defines_args = [f"-D{k}={v}" for k, v in flags.cmake_define.items()]
-        plan.append_env("CMAKE_ARGS", defines_args)
-        t.forwarded.append("CMAKE_ARGS += " + " ".join(defines_args))
+    settings["setup-args"] = existing_list + [a for a in args if a not in existing_list]
+    t.forwarded.append("setup-args " + " ".join(args))
+
+
+def _setuptools(plan: _Planner, v: _Variant) -> None:
+    """The environment with the interpreter's flags kept, per-variant ``[build]`` folders, ``CMAKE_ARGS``."""
+    from varwheel.build.setuptools_flags import interpreter_prefix
+
+    t, flags = plan.transport, v.flags
+    prefixes = {var: interpreter_prefix(var, ours, plan.environ) for var, ours in (("CFLAGS", flags.c), ("CXXFLAGS", flags.cxx))}
+    _compilers(plan, v, prefixes=prefixes)
+    for var, kept in prefixes.items():
+        if kept:
+            t.forwarded.append(
+                f"{var} starts with the interpreter's flags ({' '.join(kept)}): this setuptools uses {var} "
+                "instead of them"
+            )
+    t.dist_extra_config, build_base = _setuptools_variant_config(plan.environ, v.root, v.pyproject, v.label)
+    t.forwarded.append(f"setuptools [build] build_base = {build_base}, force = 1 (DIST_EXTRA_CONFIG)")
+    _cmake_args(plan, v)
+
+
+def _environment(plan: _Planner, v: _Variant) -> None:
+    """Backends varwheel has no channel for (hatchling, others): the environment and ``CMAKE_ARGS``."""
+    _compilers(plan, v)
+    _cmake_args(plan, v)
+
+
+def _pure(plan: _Planner, v: _Variant) -> None:
+    """flit-core compiles nothing: only the variant itself (``VARWHEEL_VARIANT_*``) and mapped ``env``."""
+    if not v.flags.empty:
+        plan.transport.forwarded.append("no compiler flags (flit-core builds pure-Python wheels)")
+
+
+#: How each backend family (:attr:`varwheel.build.toolconfig.ToolConfig.family`) receives a variant.
+STRATEGIES: Dict[Family, Callable[[_Planner, _Variant], None]] = {
+    "scikit-build-core": _scikit_build_core,
+    "meson-python": _meson_python,
+    "setuptools": _setuptools,
+    "hatchling": _environment,
+    "other": _environment,
+    "flit-core": _pure,
+}
