@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from varwheel.model.builtins import BUILTINS
+    from varwheel.model.builtins import BUILTINS, UV
     from varwheel.machine.providers import detect, machine
 
     found = detect()
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"{ns} :: {feature.name} :: {', '.join(feature.values)}")
         if support.extra:
             names = " ".join(f.name for f in support.extra)
-            print(f"{ns} extra (detected, not evaluated by uv 0.13.9's built-in provider): {names}")
+            print(f"{ns} extra (detected, not evaluated by {UV}'s built-in provider): {names}")
         if args.verbose:
             print(f"{ns} source: {support.source}" + (f" ({support.note})" if support.note else ""))
     return 0

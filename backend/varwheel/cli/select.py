@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 
 from varwheel.cli._common import flatten, warn
+from varwheel.model.builtins import UV
 
 NAME = "select"
 HELP = "choose the wheel (variant, null or plain) an installer should take for this machine, and say why"
@@ -35,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser, *, find_links_required: bool 
                         help="do not look at this machine: only --assume and static properties count")
     parser.add_argument("--require-index", action="store_true",
                         help="ignore variant wheels that have no {name}-{version}-variants.json beside them "
-                             "(what uv 0.13.9 does)")
+                             f"(what {UV} does)")
     parser.add_argument("--python", metavar="PATH",
                         help="target interpreter whose platform tags count (default: this one)")
     if find_links_required:

@@ -55,6 +55,7 @@ from varwheel.model.properties import NULL_LABEL, Property, VariantDescription
 from varwheel.model.filename import INDEX_SUFFIX
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
 from varwheel.model.builtins import builtin_for
+from varwheel.model.builtins import UV
 
 __all__ = [
     "INDEX_SUFFIX",
@@ -154,7 +155,8 @@ def rank_labels(
     support: Mapping[str, NamespaceSupport],
 ) -> Tuple[List[str], List[str]]:
     """``(compatible labels best first, incompatible labels)``; ``null`` last among compatible."""
-    good, bad = [], []
+    good: List[Tuple[str, Evaluation]] = []
+    bad: List[Tuple[str, Evaluation]] = []
     for label, desc in variants.items():
         ev = evaluate(desc, namespace_order, support)
         (good if ev.compatible else bad).append((label, ev))
@@ -488,7 +490,7 @@ def _resolve_support(
                 # Planning for an installer that can evaluate it (a plugin-running
                 # one): the user's statement counts, but uv 0.13.9 would not agree.
                 release.warnings.append(
-                    f"--assume for namespace {namespace!r} counts although uv 0.13.9 cannot "
+                    f"--assume for namespace {namespace!r} counts although {UV} cannot "
                     f"evaluate it ({reason}); uv itself would not pick these variants"
                 )
             support = merge_support(support, assumed[namespace])
@@ -592,12 +594,13 @@ def _judge_release(
         if cand.kind == PLAIN:
             continue
         label = cand.label
+        assert label is not None  # only a plain wheel (handled above) has no label
         if index_paths and index_doc is None:
             cand.state, cand.reasons = IGNORED, [f"index unreadable: {index_problem}"]
             continue
         if not index_paths and require_index:
             cand.state, cand.reasons = IGNORED, [
-                f"no {fname.project}-{version}{INDEX_SUFFIX} beside it (uv 0.13.9 ignores variant wheels without one; "
+                f"no {fname.project}-{version}{INDEX_SUFFIX} beside it ({UV} ignores variant wheels without one; "
                 "run `varwheel index DIR`)"
             ]
             continue
@@ -630,7 +633,7 @@ def _judge_release(
         release.metadata_source = "wheels"
         release.warnings.append(
             f"no {release.candidates[0].filename.project}-{version}{INDEX_SUFFIX} found: ranked with the wheels' own "
-            "variant.json; uv 0.13.9 ignores variant wheels without that file (run `varwheel index DIR`, "
+            f"variant.json; {UV} ignores variant wheels without that file (run `varwheel index DIR`, "
             "or pass --require-index to see what uv picks)"
         )
     _resolve_support(release, detector, assumed)

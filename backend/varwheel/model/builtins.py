@@ -39,6 +39,7 @@ from varwheel.model.filename import normalize_dist_name
 from varwheel.model.properties import Property
 
 __all__ = [
+    "UV",
     "BuiltinProvider",
     "BUILTINS",
     "BUILTIN_PROVIDERS",
@@ -48,6 +49,11 @@ __all__ = [
     "describe_unevaluated",
     "unevaluated_properties",
 ]
+
+
+#: The installer whose behaviour this module records, as messages name it: every statement
+#: about what uv does was measured against this version (docs/machine-side.md).
+UV = "uv 0.13.9"
 
 
 class BuiltinProvider:
@@ -157,7 +163,7 @@ def describe_unevaluated(prop: Property, builtin: BuiltinProvider) -> str:
     """The one sentence the build and ``check`` print for :func:`unevaluated_properties`."""
     only = " and ".join(repr(f) for f in builtin.features)
     return (
-        f"'{prop}': uv 0.13.9's built-in {builtin.namespace} provider evaluates only {only}, so uv never "
+        f"'{prop}': {UV}'s built-in {builtin.namespace} provider evaluates only {only}, so uv never "
         f"installs this variant; use {builtin.namespace} :: {builtin.features[0]} for a variant uv should choose, "
         f"or declare another provider for {builtin.namespace!r} in [variant.providers.{builtin.namespace}]"
     )

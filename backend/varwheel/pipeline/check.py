@@ -78,6 +78,7 @@ from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
 from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
 from varwheel.model.document import KNOWN_SCHEMAS, SCHEMA_PEP825, VariantDocument, merge_documents
 from varwheel.model.properties import label_warnings, looks_like_hash_label
+from varwheel.model.builtins import UV
 from varwheel.wheel.archive import WheelArchive
 
 __all__ = [
@@ -382,7 +383,7 @@ def _document_warnings(report: WheelReport, label: str, document: VariantDocumen
         if matched is None:
             report.warning(
                 "provider-unsupported",
-                f"providers.{namespace}: uv 0.13.9 skips this provider ({reason}), so it never "
+                f"providers.{namespace}: {UV} skips this provider ({reason}), so it never "
                 "selects these variants; write the entry `varwheel make-variant` writes for "
                 f"{namespace!r} (see docs/make-variant.md)",
             )
@@ -677,8 +678,8 @@ def check_paths(paths: Sequence["str | os.PathLike[str]"]) -> CheckReport:
     for wheel in report.wheels:
         if wheel.filename is None:
             continue
-        key = (wheel.filename.project, version_key(wheel.filename.version))
-        groups.setdefault(key, ReleaseReport(wheel.filename.project, wheel.filename.version)).wheels.append(wheel)
+        release_key = (wheel.filename.project, version_key(wheel.filename.version))
+        groups.setdefault(release_key, ReleaseReport(wheel.filename.project, wheel.filename.version)).wheels.append(wheel)
     for release in sorted(groups.values(), key=lambda r: (r.project, r.version)):
         check_release(release)
         report.releases.append(release)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
+from varwheel.model.builtins import UV
 
 __all__ = [
     "NAMESPACE",
@@ -183,7 +184,7 @@ def detect(env: Optional[Mapping[str, str]] = None, *, machine: Optional[str] = 
     uncapped = version_from_features(feats, cap=VERSIONS[-1])
     note = f"armv{version}"
     if uncapped != version:
-        note += f" (the CPU reaches {uncapped}; uv 0.13.9's provider stops at {MAX_VERSION})"
+        note += f" (the CPU reaches {uncapped}; {UV}'s provider stops at {MAX_VERSION})"
     extra = [FeatureSupport(name, ("on",)) for name in sorted(feats)]
     return NamespaceSupport(
         NAMESPACE, [FeatureSupport("version", tuple(supported_versions(version)))], extra=extra,
