@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     for message in result.warnings:
         warn(message)
     chosen = result.selection.chosen
+    assert chosen is not None  # install_selected raises NothingFits when nothing was chosen
     what = f"variant {chosen.label!r}" if chosen.kind == "variant" else (
         "the null variant" if chosen.kind == "null" else "the plain wheel")
     if args.dry_run:

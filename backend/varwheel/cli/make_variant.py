@@ -39,6 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import functools
+
     from varwheel.errors import InvalidInput
     from varwheel.wheel.make import make_variant, variant_output_path
     from varwheel.model.pyproject import load_variant_project
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         batch.plan(dest, src)
     with batch:
         for dest, src in batch.planned:
-            batch.write(dest, lambda: make_variant(src, args.outdir, request, force=args.force))
+            batch.write(dest, functools.partial(make_variant, src, args.outdir, request, force=args.force))
     for path in batch.written:
         print(path)
     return 0

@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import functools
     from pathlib import Path
 
     from varwheel.errors import InvalidInput
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         batch.plan(dest, src)
     with batch:
         for dest, src in batch.planned:
-            batch.write(dest, lambda: rewrite_wheel(src, dest, variant_json=None, force=args.force))
+            batch.write(dest, functools.partial(rewrite_wheel, src, dest, variant_json=None, force=args.force))
     for path in batch.written:
         print(Path(args.outdir) / path.name)
     return 0

@@ -75,7 +75,7 @@ def _str_list(value: Any, where: str, *, nonempty: bool = True, unique: bool = T
     return list(value)
 
 
-def _match_all(items: Iterable[str], regex, where: str, what: str) -> None:
+def _match_all(items: Iterable[str], regex: re.Pattern[str], where: str, what: str) -> None:
     for item in items:
         if not isinstance(item, str) or not regex.fullmatch(item):
             raise InvalidMetadata(f"{where}: {what} {item!r} is invalid (allowed: {regex.pattern})")

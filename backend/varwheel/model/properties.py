@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from varwheel.errors import InvalidLabel, InvalidProperty
 
@@ -187,7 +187,7 @@ class VariantDescription:
     def __len__(self) -> int:
         return len(self.properties)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Property]:
         return iter(self.properties)
 
     def strings(self) -> list[str]:

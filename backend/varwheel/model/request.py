@@ -131,15 +131,16 @@ def _providers_for(
     """Providers to record and the namespace order, per the module docstring's rules."""
     used = desc.namespaces()
     providers: Dict[str, Provider] = {}
-    for namespace, provider in (project.providers.items() if project else ()):
-        if provider.build_requires:
-            if namespace in used:
-                raise InvalidInput(
-                    f"{project.source}: variant.providers.{namespace} uses build-requires, which varwheel does not run; "
-                    "declare its values as static-properties instead"
-                )
-            continue
-        providers[namespace] = provider
+    if project is not None:
+        for namespace, provider in project.providers.items():
+            if provider.build_requires:
+                if namespace in used:
+                    raise InvalidInput(
+                        f"{project.source}: variant.providers.{namespace} uses build-requires, which varwheel does not run; "
+                        "declare its values as static-properties instead"
+                    )
+                continue
+            providers[namespace] = provider
     project_prio = list(project.default_priorities) if project else []
     for namespace in used + [ns for ns in project_prio if ns not in used]:
         if namespace in providers:
@@ -155,6 +156,7 @@ def _providers_for(
             )
     missing = [ns for ns in used if project_prio and ns not in project_prio]
     if missing:
+        assert project is not None  # missing needs a non-empty project_prio, which only a project gives
         raise InvalidInput(
             f"{project.source}: variant.default-priorities.namespace does not list "
             f"{', '.join(missing)}, used by this variant: add it to the list"
@@ -170,11 +172,11 @@ def _providers_for(
         # uv and variantlib reject an empty namespace list, and a null variant
         # on its own says nothing about its family's providers.
         option = "-Cnull-variant" if door == "build" else "--null-variant"
-        builtin = ", ".join(sorted(BUILTIN_PROVIDERS))
+        builtin_names = ", ".join(sorted(BUILTIN_PROVIDERS))
         raise InvalidInput(
             f"the null variant ({option}) needs its family's namespaces, and this one has none: add "
             f"[variant.default-priorities] namespace = [...] (the namespaces of the family's other variants, "
-            f'for example ["x86_64"]) to {_where(project, door)}; {builtin} have built-in providers, any '
+            f'for example ["x86_64"]) to {_where(project, door)}; {builtin_names} have built-in providers, any '
             "other namespace also needs a [variant.providers.<namespace>] table"
         )
     return providers, ordered

@@ -21,7 +21,8 @@ def load_toml(path: "str | Path") -> Dict[str, Any]:
     path = Path(path)
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data: Dict[str, Any] = tomllib.load(fh)
+            return data
     except FileNotFoundError:
         raise InvalidPyproject(f"{path}: no such file") from None
     except IsADirectoryError:

@@ -113,6 +113,11 @@ _RECORD_CODES = (
 )
 
 
+def _only_label(document: VariantDocument) -> str:
+    """The label of a wheel's variant.json (a report keeps only documents with exactly one)."""
+    return next(iter(document.variants))
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: str
@@ -159,10 +164,10 @@ class WheelReport(_Findings):
 
     @property
     def inner_label(self) -> Optional[str]:
-        return next(iter(self.document.variants)) if self.document is not None else None
+        return _only_label(self.document) if self.document is not None else None
 
     def to_json(self) -> Dict[str, Any]:
-        desc = self.document.variants[self.inner_label] if self.document is not None else None
+        desc = self.document.variants[_only_label(self.document)] if self.document is not None else None
         return {
             "path": str(self.path),
             "label": self.label,
@@ -263,7 +268,7 @@ class CheckReport:
         for wheel in self.wheels:
             status = "FAIL" if wheel.errors else "WARN" if wheel.warnings else "ok"
             if wheel.document is not None:
-                label = wheel.inner_label
+                label = _only_label(wheel.document)
                 props = wheel.document.variants[label].strings()
                 detail = f"variant {label}: {', '.join(props) if props else 'no properties'}"
             elif wheel.errors:
@@ -445,7 +450,7 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
         )
         return report
     report.document = document
-    inner = report.inner_label
+    inner = _only_label(document)
     if report.label is not None and report.label != inner:
         report.error(
             "label-mismatch",
@@ -494,6 +499,7 @@ def check_release(release: ReleaseReport) -> None:
     """Cross-wheel rules for the wheels of one release; fills ``release.findings``."""
     spellings: Dict[str, List[WheelReport]] = {}
     for w in release.wheels:
+        assert w.filename is not None  # check_paths puts only wheels whose name parsed into a release
         spellings.setdefault(w.filename.version, []).append(w)
     if len(spellings) > 1:
         shown = "; ".join(f"{v!r} in {_names(ws)}" for v, ws in sorted(spellings.items()))
@@ -502,12 +508,12 @@ def check_release(release: ReleaseReport) -> None:
             f"one version spelled {len(spellings)} ways ({shown}): installers treat them as one release "
             "but the index file needs one spelling; rename or rebuild the wheels so that they agree",
         )
-    with_doc = [w for w in release.wheels if w.document is not None]
+    with_doc = [(w, w.document) for w in release.wheels if w.document is not None]
     if not with_doc:
         return
     formats: Dict[bool, List[WheelReport]] = {}
-    for w in with_doc:
-        formats.setdefault(w.document.schema == SCHEMA_PEP825, []).append(w)
+    for w, doc in with_doc:
+        formats.setdefault(doc.schema == SCHEMA_PEP825, []).append(w)
     if len(formats) > 1:
         release.error(
             "format-conflict",
@@ -515,9 +521,10 @@ def check_release(release: ReleaseReport) -> None:
             f"{_names(formats[False])}; rebuild them with one --metadata-format",
         )
     by_label: Dict[str, Dict[Tuple[str, ...], List[WheelReport]]] = {}
-    for w in with_doc:
-        props = tuple(w.document.variants[w.inner_label].strings())
-        by_label.setdefault(w.inner_label, {}).setdefault(props, []).append(w)
+    for w, doc in with_doc:
+        label = _only_label(doc)
+        props = tuple(doc.variants[label].strings())
+        by_label.setdefault(label, {}).setdefault(props, []).append(w)
     for label, sets in sorted(by_label.items()):
         if len(sets) > 1:
             shown = "; ".join(f"[{', '.join(p) or 'none'}] in {_names(ws)}" for p, ws in sets.items())
@@ -533,19 +540,19 @@ def check_release(release: ReleaseReport) -> None:
                 f"labels {', '.join(sorted(labels))} all mean [{', '.join(props) or 'none'}]; installers "
                 "treat them as one variant and pick by label name",
             )
-    longest = max(with_doc, key=lambda w: len(w.document.default_priorities))
-    ref = longest.document.default_priorities
-    bad = [w for w in with_doc if ref[: len(w.document.default_priorities)] != w.document.default_priorities]
+    longest, longest_doc = max(with_doc, key=lambda item: len(item[1].default_priorities))
+    ref = longest_doc.default_priorities
+    bad = [(w, doc) for w, doc in with_doc if ref[: len(doc.default_priorities)] != doc.default_priorities]
     if bad:
-        shown = "; ".join(f"{w.document.default_priorities!r} in {w.path.name}" for w in bad)
+        shown = "; ".join(f"{doc.default_priorities!r} in {w.path.name}" for w, doc in bad)
         release.error(
             "priorities-conflict",
             f"default-priorities.namespace must be equal or prefixes of one another: {ref!r} in "
             f"{longest.path.name} vs {shown}; give every wheel the same [variant.default-priorities]",
         )
     by_provider: Dict[str, Dict[str, List[WheelReport]]] = {}
-    for w in with_doc:
-        for namespace, provider in w.document.providers.items():
+    for w, doc in with_doc:
+        for namespace, provider in doc.providers.items():
             key = json.dumps(provider.to_json(), sort_keys=True)
             by_provider.setdefault(namespace, {}).setdefault(key, []).append(w)
     for namespace, variants in sorted(by_provider.items()):
@@ -592,7 +599,8 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
         merged = None
         if not release.errors:
             try:
-                merged = merge_documents([(w.path.name, w.document) for w in local])
+                # Every local wheel has a document: its label equals variant.json's.
+                merged = merge_documents([(w.path.name, w.document) for w in local if w.document is not None])
             except InconsistentVariants:  # pragma: no cover - check_release reports these first
                 merged = None
         if merged is None:

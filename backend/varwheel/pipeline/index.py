@@ -107,7 +107,8 @@ def collect(directory: "str | os.PathLike[str]") -> Dict[Tuple[str, str], List[W
     with another label inside, two spellings of one version.
     """
     groups: Dict[Tuple[str, str], List[WheelEntry]] = {}
-    spellings: Dict[Tuple[str, str], Dict[str, List[str]]] = {}
+    # Keyed by version identity: a packaging Version, or the string for a non-PEP 440 version.
+    spellings: Dict[Tuple[str, object], Dict[str, List[str]]] = {}
     for path in wheel_paths(directory):
         with WheelArchive(path) as archive:
             fname = archive.filename
@@ -119,7 +120,9 @@ def collect(directory: "str | os.PathLike[str]") -> Dict[Tuple[str, str], List[W
         spellings.setdefault((project, version_key(fname.version)), {}).setdefault(
             fname.version, []
         ).append(path.name)
-    for (project, _), by_spelling in sorted(spellings.items()):
+    # Ordered by project and spellings, not by the identity: a Version and a
+    # string do not compare (1.0 beside a non-PEP 440 version used to crash here).
+    for (project, _), by_spelling in sorted(spellings.items(), key=lambda item: (item[0][0], sorted(item[1]))):
         if len(by_spelling) > 1:
             listed = "; ".join(
                 f"{spelling!r} in {', '.join(names)}" for spelling, names in sorted(by_spelling.items())
@@ -141,10 +144,10 @@ def _group_document(entries: List[WheelEntry]) -> Optional[VariantDocument]:
             f"uv only selects labelled files, so run `varwheel relabel` on "
             f"{'it' if len(deferred) == 1 else 'them'} first, then index again"
         )
-    variants = [e for e in entries if e.document is not None]
-    if not variants:
+    documents = [(e.path.name, e.document) for e in entries if e.document is not None]
+    if not documents:
         return None
-    return merge_documents([(e.path.name, e.document) for e in variants])
+    return merge_documents(documents)
 
 
 def build_indexes(directory: "str | os.PathLike[str]") -> Dict[str, VariantDocument]:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel, OutputError, OutputExists
 from varwheel.wheel.rewrite import copy_file_atomic, same_path
@@ -187,7 +187,7 @@ def relabel(
     """
     wheels = expand_wheel_args(paths, on_skip=on_skip)
     plans = [plan_relabel(w, outdir) for w in wheels]
-    seen = {}
+    seen: Dict[Path, Path] = {}
     for plan in plans:
         key = plan.dest.absolute()
         if key in seen:

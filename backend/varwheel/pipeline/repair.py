@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import List, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, VarwheelError
+from varwheel.model.document import VariantDocument
 from varwheel.wheel.rewrite import OutputBatch, copy_file_atomic
 from varwheel.wheel.archive import CHUNK, WheelArchive
 
@@ -142,15 +144,15 @@ def repair_wheel(
         for out in wheels:
             batch.plan(dest_dir / _labelled_name(out, label, raw_variant_json, document, name, version), out)
         with batch:
-            for dest, out in batch.planned:
-                batch.write(dest, lambda: copy_file_atomic(out, dest, force=force))
+            for dest, produced_wheel in batch.planned:
+                batch.write(dest, functools.partial(copy_file_atomic, produced_wheel, dest, force=force))
         results = batch.written
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _labelled_name(out: Path, label: str, raw: bytes, document, name: str, version: str) -> str:
+def _labelled_name(out: Path, label: str, raw: bytes, document: VariantDocument, name: str, version: str) -> str:
     """Check one wheel the command wrote; return its name with ``label`` put back."""
     try:
         archive = WheelArchive(out)
@@ -173,7 +175,8 @@ def _labelled_name(out: Path, label: str, raw: bytes, document, name: str, versi
         got = archive.read(archive.variant_json_name)
         if got != raw:
             try:
-                same = archive.variant_document().same_content(document)
+                got_document = archive.variant_document()  # not None: has_variant_json() held above
+                same = got_document is not None and got_document.same_content(document)
             except InvalidInput:
                 same = False
             if not same:

@@ -129,7 +129,7 @@ class WheelArchive:
     def __enter__(self) -> "WheelArchive":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -265,10 +265,10 @@ class WheelArchive:
         problems: List[str] = []
         rows = self.record()
         by_path: Dict[str, RecordRow] = {}
-        for row in rows:
-            if row.path in by_path:
-                problems.append(f"RECORD lists {row.path!r} twice")
-            by_path[row.path] = row
+        for listed in rows:
+            if listed.path in by_path:
+                problems.append(f"RECORD lists {listed.path!r} twice")
+            by_path[listed.path] = listed
         unsigned = {self.record_name, self.record_name + ".jws", self.record_name + ".p7s"}
         for info in self.members:
             name = info.filename

@@ -37,7 +37,8 @@ import time
 import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO, List, Optional, Tuple
+from types import TracebackType
+from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
 from varwheel.errors import InvalidInput, InvalidWheel, OutputError, OutputExists, VarwheelError
 from varwheel.model.filename import WheelFilename
@@ -203,7 +204,7 @@ class _Writer:
             + comment
         )
 
-    def add_new(self, name: str, data: bytes, date_time) -> None:
+    def add_new(self, name: str, data: bytes, date_time: Tuple[int, int, int, int, int, int]) -> None:
         """Write a new deflated member (small: variant.json, RECORD)."""
         info = zipfile.ZipInfo(name, date_time=date_time)
         info.compress_type = zipfile.ZIP_DEFLATED
@@ -255,7 +256,7 @@ def _name_bytes(info: zipfile.ZipInfo) -> bytes:
     return info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
 
 
-def _extra_offsets(extra: bytes):
+def _extra_offsets(extra: bytes) -> Iterator[int]:
     i = 0
     while i + 4 <= len(extra):
         yield i
@@ -308,7 +309,12 @@ class atomic_output:
                 break
         self.created_dirs = []
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         assert self.tmp is not None
         ok = False
         try:
@@ -318,7 +324,7 @@ class atomic_output:
                 if exc_type is None:
                     raise OutputError(f"writing {self.dest} failed: {close_exc.strerror or close_exc}") from None
             if exc_type is not None:
-                if issubclass(exc_type, OSError) and not issubclass(exc_type, VarwheelError):
+                if isinstance(exc, OSError) and not isinstance(exc, VarwheelError):
                     raise OutputError(f"writing {self.dest} failed: {exc.strerror or exc}") from None
                 return
             if self.dest.exists() or self.dest.is_symlink():
@@ -417,7 +423,7 @@ class OutputBatch:
     Commands that take several inputs (``make-variant -f A -f B``,
     ``unmake-variant``, ``repair``) first :meth:`plan` every output (two inputs
     mapping to one output is an error), then :meth:`write` each inside
-    ``with batch:``.  If any write fails, the files this batch created, and
+    ``with batch:``; ``produce`` is called at once, inside :meth:`write`.  If any write fails, the files this batch created, and
     the output folders it created, are removed before the error propagates;
     files that already existed are left as they were (each single write is
     atomic, so they were never half-replaced).
@@ -429,18 +435,19 @@ class OutputBatch:
             batch.plan(outdir / name_for(src), src)
         with batch:
             for dest, src in batch.planned:
-                batch.write(dest, lambda: rewrite_wheel(src, dest, variant_json=data))
+                batch.write(dest, functools.partial(rewrite_wheel, src, dest, variant_json=data))
     """
 
     def __init__(self, outdir: "str | os.PathLike[str]") -> None:
         self.outdir = Path(outdir).absolute()
-        self.planned: List[Tuple[Path, object]] = []
-        self._keys: dict = {}
+        #: (output, input) pairs in plan order; the input only names the output's source.
+        self.planned: List[Tuple[Path, "str | os.PathLike[str]"]] = []
+        self._keys: Dict[Path, "str | os.PathLike[str]"] = {}
         self.created: List[Path] = []
         self.written: List[Path] = []
         self._missing_dirs: List[Path] = []  # innermost first: the order to remove them in
 
-    def plan(self, dest: "str | os.PathLike[str]", src: object) -> None:
+    def plan(self, dest: "str | os.PathLike[str]", src: "str | os.PathLike[str]") -> None:
         key = Path(dest).absolute()
         if key in self._keys:
             raise InvalidInput(f"{self._keys[key]} and {src} would both be written to {dest}")
@@ -454,7 +461,7 @@ class OutputBatch:
             probe = probe.parent
         return self
 
-    def write(self, dest: "str | os.PathLike[str]", produce) -> Path:
+    def write(self, dest: "str | os.PathLike[str]", produce: Callable[[], "str | os.PathLike[str]"]) -> Path:
         """Call ``produce()`` (which writes ``dest`` atomically) and remember what it created."""
         existed = Path(dest).exists()
         result = Path(produce())
@@ -463,7 +470,12 @@ class OutputBatch:
             self.created.append(Path(dest))
         return result
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
         if exc_type is None:
             return
         for path in self.created:

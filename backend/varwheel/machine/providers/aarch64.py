@@ -23,12 +23,13 @@ Example::
 from __future__ import annotations
 
 import sys
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
 from varwheel.model.builtins import UV
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 __all__ = [
     "NAMESPACE",

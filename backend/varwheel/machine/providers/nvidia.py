@@ -344,6 +344,9 @@ def detect(env: Mapping[str, str]) -> NamespaceSupport:
         if gpu is None or gpu.problem is not None:
             return NamespaceSupport(NAMESPACE, [], source=gpu.source if gpu else "",
                                     note=f"no NVIDIA GPU: {gpu.problem if gpu else 'not detected'}")
+        # A GpuInfo without a problem comes from query_nvml/query_libcuda, which
+        # set the driver version before they look for GPUs.
+        assert gpu.driver is not None
         low, high = (min(UMD_MAJORS), min(UMD_MINORS)), (max(UMD_MAJORS), max(UMD_MINORS))
         if not (low <= gpu.driver <= high):
             return NamespaceSupport(

@@ -25,11 +25,12 @@ Example::
 from __future__ import annotations
 
 import sys
+
+from varwheel.machine.providers import FeatureSupport, NamespaceSupport
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
-
-from varwheel.machine.providers import FeatureSupport, NamespaceSupport
 
 __all__ = [
     "NAMESPACE",
