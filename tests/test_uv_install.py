@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
+
 from fixtures.wheel_factory import make_wheel
 from tests.helpers_pipeline import clean_env, new_venv  # one uv environment recipe for all uv tests
 
@@ -91,9 +93,7 @@ needs_x86_linux = pytest.mark.skipif(
 
 
 def varwheel(*args) -> str:
-    proc = subprocess.run([sys.executable, "-m", "varwheel", *map(str, args)], capture_output=True, text=True)
-    assert proc.returncode == 0, f"varwheel {args} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout
+    return run_cli(*args, check=True).stdout
 
 
 def make_family(root: Path, pyproject: str, variants: dict) -> Path:
