@@ -426,3 +426,13 @@ def test_an_impossible_output_folder_is_one_line_and_exit_2(family, tmp_path, ru
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("varwheel: error: cannot write index files into")
+
+
+def test_a_folder_with_a_pep440_and_a_non_pep440_version_is_no_crash(tmp_path, run_varwheel):
+    """``demo-1.0`` beside ``demo-abc``: versions that do not compare were sorted against each other (TypeError)."""
+    folder = tmp_path / "wheels"
+    make_wheel(folder, "demo", "1.0")
+    make_wheel(folder, "demo", "abc")
+    proc = run_varwheel("index", folder)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert not list(folder.glob("*-variants.json"))
