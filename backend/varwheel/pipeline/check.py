@@ -103,14 +103,6 @@ def _requirement_name(text: str) -> str:
     return re.split(r"[\s\[<>=!~;@(]", text.strip(), maxsplit=1)[0]
 
 
-#: How :meth:`WheelArchive.record_problems` phrases each kind of problem -> our code.
-_RECORD_CODES = (
-    (re.compile(r": sha256 differs from RECORD"), "record-hash"),
-    (re.compile(r": size \d+ differs from RECORD"), "record-size"),
-    (re.compile(r": not listed in RECORD$"), "record-unlisted"),
-    (re.compile(r": listed in RECORD but not in the wheel$"), "record-missing-member"),
-    (re.compile(r"^RECORD lists .* twice$"), "record-duplicate"),
-)
 
 
 def _only_label(document: VariantDocument) -> str:
@@ -296,11 +288,6 @@ class CheckReport:
 # -- one wheel ---------------------------------------------------------------------------------
 
 
-def _record_code(problem: str) -> str:
-    for regex, code in _RECORD_CODES:
-        if regex.search(problem):
-            return code
-    return "record-unreadable"
 
 
 def _raw_json_checks(raw: bytes, report: WheelReport) -> bool:
@@ -419,7 +406,7 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
         report.members = sum(1 for m in archive.members if not m.filename.endswith("/"))
         try:
             for problem in archive.record_problems():
-                report.error(_record_code(problem), problem)
+                report.error(problem.code, problem.message)
         except InvalidInput as exc:
             report.error("record-unreadable", str(exc))
         if not archive.has_variant_json():

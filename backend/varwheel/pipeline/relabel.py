@@ -36,7 +36,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel, OutputError, OutputExists
 from varwheel.wheel.rewrite import copy_file_atomic, same_path
-from varwheel.wheel.archive import WheelArchive, record_hash
+from varwheel.wheel.archive import WheelArchive, hash_matches, record_hasher
 
 __all__ = ["RelabelPlan", "plan_relabel", "relabel", "expand_wheel_args", "variant_json_recorded"]
 
@@ -63,7 +63,14 @@ def variant_json_recorded(archive: WheelArchive, raw: bytes) -> None:
             f"{archive.path}: {name} is not listed in RECORD (it was added after the wheel was "
             "built); remake the variant with `varwheel make-variant`, which writes both"
         )
-    if row.hash != record_hash(raw) or (row.size and row.size != str(len(raw))):
+    hasher = record_hasher(row.hash)
+    if hasher is None:
+        raise InvalidWheel(
+            f"{archive.path}: RECORD hashes {name} as {row.hash!r}, an algorithm no installer accepts "
+            "(md5, sha1 and shake_* are not allowed); remake the variant with `varwheel make-variant`"
+        )
+    hasher.update(raw)
+    if not hash_matches(row.hash, hasher) or (row.size and row.size != str(len(raw))):
         raise InvalidWheel(
             f"{archive.path}: {name} differs from its RECORD entry (changed after the wheel was "
             "built); remake the variant with `varwheel make-variant`"

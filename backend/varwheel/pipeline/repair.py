@@ -183,6 +183,6 @@ def _labelled_name(out: Path, label: str, raw: bytes, document: VariantDocument,
                 raise RepairFailed(f"the repair command changed {archive.variant_json_name} in {out.name}")
         problems = archive.record_problems()
         if problems:
-            shown = "; ".join(problems[:5])
+            shown = "; ".join(map(str, problems[:5]))
             raise RepairFailed(f"{out.name}, written by the repair command, fails RECORD verification: {shown}")
         return str(fname.with_label(label))

@@ -25,7 +25,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, Iterator, List, Literal, Optional, Tuple
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
 
 from varwheel.errors import InvalidFilename, InvalidMetadata, InvalidWheel
 from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
@@ -62,7 +65,47 @@ class RecordRow:
 
 def record_hash(data: bytes) -> str:
     """``sha256=<urlsafe base64, no padding>`` as RECORD writes it."""
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode("ascii")
+    return "sha256=" + _encode(hashlib.sha256(data).digest())
+
+
+def _encode(digest: bytes) -> str:
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
+
+
+#: The RECORD hash algorithms every command accepts (PEP 376 / the wheel spec): those
+#: hashlib guarantees, less md5 and sha1 (too weak) and shake_* (no fixed digest size).
+ACCEPTED_HASHES = frozenset(
+    a for a in hashlib.algorithms_guaranteed if a not in ("md5", "sha1") and not a.startswith("shake_")
+)
+
+
+def record_hasher(spec: str) -> "Optional[_Hash]":
+    """A fresh hash object for RECORD's ``algo=digest`` ``spec``, or ``None`` for an algorithm nobody accepts."""
+    algo = spec.partition("=")[0]
+    return hashlib.new(algo) if algo in ACCEPTED_HASHES else None
+
+
+def hash_matches(spec: str, hasher: "_Hash") -> bool:
+    """Whether ``hasher`` (fed with a member's bytes) gives RECORD's ``spec``."""
+    return spec.partition("=")[2] == _encode(hasher.digest())
+
+
+#: What :meth:`WheelArchive.record_problems` finds; ``check`` reports each kind with this code.
+RecordCode = Literal[
+    "record-hash", "record-size", "record-unlisted", "record-missing-member", "record-duplicate", "record-unreadable"
+]
+
+
+@dataclass(frozen=True)
+class RecordProblem:
+    """One disagreement between a wheel and its RECORD: what kind, which member, the sentence for people."""
+
+    code: RecordCode
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def parse_record(raw: bytes, *, source: str = "RECORD") -> List[RecordRow]:
@@ -251,23 +294,23 @@ class WheelArchive:
         """Raise :class:`InvalidWheel` listing (up to five) :meth:`record_problems`."""
         problems = self.record_problems()
         if problems:
-            shown = "; ".join(problems[:5])
+            shown = "; ".join(map(str, problems[:5]))
             more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
             raise InvalidWheel(f"{self.path}: RECORD verification failed: {shown}{more}")
 
-    def record_problems(self) -> List[str]:
-        """Stream every member through sha256 and compare with RECORD.
+    def record_problems(self) -> List[RecordProblem]:
+        """Stream every member through its RECORD hash and compare (empty: consistent).
 
-        Returns human-readable problems (empty: consistent): a hash or size
-        that differs, a member missing from RECORD, a RECORD row for a missing
-        member, a member that cannot be decompressed.
+        Finds a hash or size that differs, a member missing from RECORD, a RECORD
+        row for a missing member, a row listed twice, a member that cannot be
+        decompressed, a hash algorithm outside :data:`ACCEPTED_HASHES`.
         """
-        problems: List[str] = []
+        problems: List[RecordProblem] = []
         rows = self.record()
         by_path: Dict[str, RecordRow] = {}
         for listed in rows:
             if listed.path in by_path:
-                problems.append(f"RECORD lists {listed.path!r} twice")
+                problems.append(RecordProblem("record-duplicate", listed.path, f"RECORD lists {listed.path!r} twice"))
             by_path[listed.path] = listed
         unsigned = {self.record_name, self.record_name + ".jws", self.record_name + ".p7s"}
         for info in self.members:
@@ -278,34 +321,30 @@ class WheelArchive:
             if name in unsigned:
                 continue
             if row is None:
-                problems.append(f"{name}: not listed in RECORD")
+                problems.append(RecordProblem("record-unlisted", name, f"{name}: not listed in RECORD"))
                 continue
-            digest = hashlib.sha256()
+            hasher = record_hasher(row.hash)
+            if hasher is None:
+                problems.append(RecordProblem(
+                    "record-unreadable", name, f"{name}: RECORD hash {row.hash!r} uses no accepted algorithm"
+                ))
+                continue
             size = 0
             try:
                 for chunk in self.iter_member_chunks(info):
-                    digest.update(chunk)
+                    hasher.update(chunk)
                     size += len(chunk)
             except _UNREADABLE as exc:
-                problems.append(f"{name}: cannot be read ({exc})")
+                problems.append(RecordProblem("record-unreadable", name, f"{name}: cannot be read ({exc})"))
                 continue
-            algo, _, expected = row.hash.partition("=")
-            if algo != "sha256":
-                if algo in hashlib.algorithms_guaranteed and algo not in ("md5", "sha1"):
-                    h = hashlib.new(algo)
-                    for chunk in self.iter_member_chunks(info):
-                        h.update(chunk)
-                    actual = base64.urlsafe_b64encode(h.digest()).rstrip(b"=").decode()
-                else:
-                    problems.append(f"{name}: RECORD hash {row.hash!r} uses no accepted algorithm")
-                    continue
-            else:
-                actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
-            if actual != expected:
-                problems.append(f"{name}: sha256 differs from RECORD (member changed after RECORD was written)")
+            if not hash_matches(row.hash, hasher):
+                algo = row.hash.partition("=")[0]
+                problems.append(RecordProblem(
+                    "record-hash", name, f"{name}: {algo} differs from RECORD (member changed after RECORD was written)"
+                ))
             if row.size and row.size != str(size):
-                problems.append(f"{name}: size {size} differs from RECORD's {row.size}")
+                problems.append(RecordProblem("record-size", name, f"{name}: size {size} differs from RECORD's {row.size}"))
         for path in by_path:
             if path not in self.names:
-                problems.append(f"{path}: listed in RECORD but not in the wheel")
+                problems.append(RecordProblem("record-missing-member", path, f"{path}: listed in RECORD but not in the wheel"))
         return problems
