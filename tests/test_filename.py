@@ -19,7 +19,6 @@ def test_valid_filename_vectors(case):
     parsed = WheelFilename.parse(case["filename"])
     assert parsed.label == case["label"]
     assert parsed.build == case["build"]
-    assert parsed.is_variant == (case["label"] is not None)
     assert str(parsed) == case["filename"]
     assert parsed.filename == case["filename"]
 

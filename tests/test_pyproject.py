@@ -90,7 +90,7 @@ def test_every_provider_key(tmp_path):
 def test_no_variant_table_is_an_empty_project(tmp_path):
     project = load_variant_project(write(tmp_path, '[project]\nname = "x"\n'))
     assert (project.default_priorities, project.providers, project.variants) == ([], {}, {})
-    assert not project.declares_null
+    assert "null" not in project.variants
 
 
 def test_named_variants_and_null(tmp_path):
@@ -105,7 +105,7 @@ def test_named_variants_and_null(tmp_path):
             """,
         )
     )
-    assert project.declares_null
+    assert "null" in project.variants
     assert find_named_variant(project, "v3") == VariantDescription.parse(["x86_64 :: level :: v3"])
     assert find_named_variant(project, "null") == VariantDescription()
     assert find_named_variant(project, "v4") is None

@@ -150,10 +150,6 @@ class WheelFilename:
     def filename(self) -> str:
         return str(self)
 
-    @property
-    def is_variant(self) -> bool:
-        return self.label is not None
-
     def with_label(self, label: Optional[str]) -> "WheelFilename":
         """The same wheel with ``label`` (``None``: the plain name)."""
         if label is not None:

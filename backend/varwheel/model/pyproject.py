@@ -42,10 +42,6 @@ class VariantProject:
     #: Non-fatal remarks (e.g. providers missing from default-priorities).
     warnings: List[str] = field(default_factory=list)
 
-    @property
-    def declares_null(self) -> bool:
-        return NULL_LABEL in self.variants
-
 
 def load_variant_project(path: "str | Path") -> VariantProject:
     """Read ``path`` and parse its ``[variant]`` table (absent table: empty project)."""
