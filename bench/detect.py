@@ -3,7 +3,7 @@
 Measured in the same run, interleaved, each a fresh process unless noted:
 
 * detection in a fresh interpreter, timed inside it: importing
-  :mod:`varwheel.providers` and running :func:`~varwheel.providers.detect`
+  :mod:`varwheel.machine.providers` and running :func:`~varwheel.machine.providers.detect`
   for x86_64, aarch64 and nvidia (the < 50 ms budget; no GPU here, so the
   nvidia part is two failing ``dlopen`` calls);
 * :func:`detect` again in the same process (warm: what ``select`` pays per
@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from tests.helpers_select import NVIDIA, X86, Family, ReleaseSpec, Wheel, build_family, clean_env  # noqa: E402
 
 INSIDE = (
-    "import time; t = time.perf_counter(); from varwheel.providers import detect; d = detect(); "
+    "import time; t = time.perf_counter(); from varwheel.machine.providers import detect; d = detect(); "
     "t1 = time.perf_counter(); detect(); t2 = time.perf_counter(); print(t1 - t, t2 - t1)"
 )
 

@@ -3,7 +3,7 @@
 Peers measured in the same run, on the same folder (warm page cache):
 
 * ``varwheel index DIR -o OUT`` (CLI, a fresh interpreter each time) and
-  :func:`varwheel.index.build_indexes` + write (in process);
+  :func:`varwheel.pipeline.index.build_indexes` + write (in process);
 * ``variantlib generate-index-json -d DIR`` (the reference tool; it too reads
   only the central directory and variant.json);
 * a whole-wheel reader: sha256 over every wheel's bytes (what an index page
@@ -35,11 +35,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fixtures.wheel_factory import make_wheel  # noqa: E402
-from varwheel.index import build_indexes, merge_documents, write_documents  # noqa: E402
-from varwheel.make import make_variant  # noqa: E402
-from varwheel.pyproject import parse_variant_table  # noqa: E402
-from varwheel.request import resolve_variant  # noqa: E402
-from varwheel.wheelfile import WheelArchive  # noqa: E402
+from varwheel.pipeline.index import build_indexes, merge_documents, write_documents  # noqa: E402
+from varwheel.wheel.make import make_variant  # noqa: E402
+from varwheel.model.pyproject import parse_variant_table  # noqa: E402
+from varwheel.model.request import resolve_variant  # noqa: E402
+from varwheel.wheel.archive import WheelArchive  # noqa: E402
 
 
 def make_folder(root: Path, wheels: int, size_mb: int, members: int) -> Path:

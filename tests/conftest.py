@@ -1,7 +1,8 @@
 """Fixtures shared by every test module.
 
-* ``run_varwheel(*args)``: run the real CLI in a subprocess (``python -m
-  varwheel``), return the CompletedProcess (text mode).
+* ``run_varwheel(*args)``: run the CLI in process (``varwheel.cli.main``,
+  output captured), return a CompletedProcess (text mode);
+  tests/test_cli_smoke.py runs ``python -m varwheel`` itself.
 * ``wheel_factory``: :func:`fixtures.wheel_factory.make_wheel` bound to a tmp folder.
 * ``uv_bin``: path of the pinned uv binary from the test extra.
 * ``varwheel_wheelhouse``: a folder holding a wheel of *this* checkout of
@@ -28,28 +29,79 @@ if str(ROOT) not in sys.path:
 from fixtures.wheel_factory import make_wheel  # noqa: E402
 
 
+#: Variables a process reads only when it starts (the dynamic loader, the interpreter): a call
+#: that sets one runs in a new process.
+_READ_AT_START = {"LD_LIBRARY_PATH", "LD_PRELOAD", "PYTHONPATH", "PYTHONHOME"}
+
+
+def run_process(*args, cwd=None, env=None, check=False, input=None) -> subprocess.CompletedProcess:
+    """``python -m varwheel ARGS`` in a new process (text mode, output captured)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run(
+        [sys.executable, "-m", "varwheel", *map(str, args)],
+        cwd=cwd, env=full_env, capture_output=True, text=True, input=input,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"varwheel {' '.join(map(str, args))} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+    return proc
+
+
+def run_cli(*args, cwd=None, env=None, check=False, input=None) -> subprocess.CompletedProcess:
+    """Run ``varwheel ARGS`` in this process (``varwheel.cli.main``), as a user's shell would see it.
+
+    stdout and stderr are captured, ``env`` overrides the environment and ``cwd``
+    the working directory for the call only, ``input`` is standard input.  An
+    unexpected exception becomes exit status 1 with its traceback on stderr,
+    as the interpreter would print it.  Returns a ``CompletedProcess``.  A call
+    that sets a variable only read at process start (``LD_LIBRARY_PATH``...)
+    runs in a new process (:func:`run_process`).
+    """
+    import contextlib
+    import io
+    import traceback
+
+    from varwheel.cli import main
+
+    argv = [str(a) for a in args]
+    if env and _READ_AT_START & set(env):
+        return run_process(*argv, cwd=cwd, env=env, check=check, input=input)
+    out, err = io.StringIO(), io.StringIO()
+    saved_env, saved_cwd, saved_stdin = dict(os.environ), os.getcwd(), sys.stdin
+    try:
+        os.environ.update(env or {})
+        if cwd is not None:
+            os.chdir(cwd)
+        sys.stdin = io.StringIO(input or "")
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exc:  # argparse: --help, usage errors
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+                if isinstance(exc.code, str):
+                    print(exc.code, file=sys.stderr)
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        sys.stdin = saved_stdin
+        os.chdir(saved_cwd)
+        os.environ.clear()
+        os.environ.update(saved_env)
+    proc = subprocess.CompletedProcess(["varwheel", *argv], code, out.getvalue(), err.getvalue())
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"varwheel {' '.join(argv)} exited {proc.returncode}\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
+        )
+    return proc
+
+
 @pytest.fixture
 def run_varwheel():
-    def run(*args, cwd=None, env=None, check=False, input=None):
-        full_env = dict(os.environ)
-        if env:
-            full_env.update(env)
-        proc = subprocess.run(
-            [sys.executable, "-m", "varwheel", *map(str, args)],
-            cwd=cwd,
-            env=full_env,
-            capture_output=True,
-            text=True,
-            input=input,
-        )
-        if check and proc.returncode != 0:
-            raise AssertionError(
-                f"varwheel {' '.join(map(str, args))} exited {proc.returncode}\n"
-                f"stdout:\n{proc.stdout}\nstderr:\n{proc.stderr}"
-            )
-        return proc
-
-    return run
+    """The CLI, in process (``run_cli``); tests/test_cli_smoke.py covers the real ``python -m varwheel``."""
+    return run_cli
 
 
 @pytest.fixture
@@ -78,6 +130,19 @@ def uv_bin() -> str:
     return uv
 
 
+_TOP_LEVEL_LITTER = {"build", "dist", "tests", "examples", "bench", "fixtures", "docs"}
+
+
+def _source_only(folder: str, names):
+    """What copying the checkout for a wheel build leaves out: hidden files, caches, and at the top
+    level the outputs and the non-package folders (``backend/varwheel/build/`` is the backend itself)."""
+    top = Path(folder).resolve() == ROOT
+    return {
+        n for n in names
+        if n.startswith(".") or n == "__pycache__" or n.endswith(".egg-info") or (top and n in _TOP_LEVEL_LITTER)
+    }
+
+
 @pytest.fixture(scope="session")
 def varwheel_wheelhouse(tmp_path_factory) -> Path:
     """Build this checkout of varwheel into a wheel once per session."""
@@ -88,7 +153,7 @@ def varwheel_wheelhouse(tmp_path_factory) -> Path:
     shutil.copytree(
         ROOT,
         src,
-        ignore=shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "examples", "bench", "fixtures"),
+        ignore=_source_only,
     )
     # Isolated: the project's `license = "MIT"` needs setuptools >= 77, newer than
     # what a test environment may have installed.

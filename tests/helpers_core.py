@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Dict, List
 
 from tests.conftest import ROOT
-from varwheel.wheelfile import WheelArchive
+from varwheel.wheel.archive import WheelArchive
 
 __all__ = [
     "VECTORS_PATH",

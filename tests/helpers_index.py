@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Dict, Iterable, Optional
 
 from fixtures.wheel_factory import make_wheel
-from varwheel.make import make_variant
-from varwheel.metadata import SCHEMA_PROVIDERS
-from varwheel.pyproject import parse_variant_table
-from varwheel.request import resolve_variant
+from varwheel.wheel.make import make_variant
+from varwheel.model.document import SCHEMA_PROVIDERS
+from varwheel.model.pyproject import parse_variant_table
+from varwheel.model.request import resolve_variant
 
 X86_PROVIDER = {"requires": ["x86-64-variant-provider"]}
 

@@ -77,10 +77,10 @@ PyMODINIT_FUNC PyInit__core(void) { return PyModule_Create(&module); }
 
 
 def varwheel_cli(*args, env: Optional[dict] = None, cwd=None) -> subprocess.CompletedProcess:
-    full = dict(os.environ)
-    full.update(env or {})
-    return subprocess.run([sys.executable, "-m", "varwheel", *map(str, args)], capture_output=True,
-                          text=True, env=full, cwd=cwd)
+    """The CLI in process (tests.conftest.run_cli)."""
+    from tests.conftest import run_cli
+
+    return run_cli(*args, env=env, cwd=cwd)
 
 
 def c_extension_wheel(root: Path, name: str = "vwext", version: str = "1.0",

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from fixtures.wheel_factory import make_wheel
-from varwheel.make import make_variant
-from varwheel.metadata import merge_documents
-from varwheel.pyproject import parse_variant_table
-from varwheel.request import resolve_variant
+from varwheel.wheel.make import make_variant
+from varwheel.model.document import merge_documents
+from varwheel.model.pyproject import parse_variant_table
+from varwheel.model.request import resolve_variant
 
 X86 = {"requires": ["x86-64-variant-provider"]}
 AARCH64 = {"requires": ["aarch64-variant-provider"]}

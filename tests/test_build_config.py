@@ -7,9 +7,9 @@ import sys
 import pytest
 
 from tests.helpers_build import FIXTURES, copy_project, run
-from varwheel._toml import load_toml
+from varwheel.model.toml import load_toml
 from varwheel.errors import InvalidPyproject
-from varwheel.toolconfig import KNOWN_BACKENDS, load_project_config, parse_tool_config
+from varwheel.build.toolconfig import KNOWN_BACKENDS, load_project_config, parse_tool_config
 
 
 def config(requires=None, tool=None, **kwargs):

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_build import UV, Frontend, copy_project, new_venv, only_wheel, run
-from varwheel.toolchain import find_cuda_toolkit
+from varwheel.build.toolchain import find_cuda_toolkit
 
 pytestmark = pytest.mark.slow
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_build import HookCaller, copy_project, last, read_log, run, variant_json
-from varwheel.pyproject import load_variant_project
-from varwheel.request import resolve_variant
+from varwheel.model.pyproject import load_variant_project
+from varwheel.model.request import resolve_variant
 
 OWNED = {"variant", "variant-property", "variant-name", "variant-label", "null-variant", "variant-defer-label", "variant-metadata-format"}
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_build import UV, Frontend, copy_project, cpu_x86_level, install_and_run, new_venv, only_wheel, run
-from varwheel.pyproject import load_variant_project
-from varwheel.request import resolve_variant
+from varwheel.model.pyproject import load_variant_project
+from varwheel.model.request import resolve_variant
 
 pytestmark = pytest.mark.slow
 

@@ -162,10 +162,10 @@ def test_plain_editable_after_a_variant_editable_compiles_again(frontend, tmp_pa
 
 
 def test_setuptools_used_by_the_probe_is_the_one_that_builds():
-    """The in-process rule (varwheel.setuptools_flags) against this environment's setuptools."""
+    """The in-process rule (varwheel.build.setuptools_flags) against this environment's setuptools."""
     import os
 
-    from varwheel.setuptools_flags import _command, interpreter_prefix
+    from varwheel.build.setuptools_flags import _command, interpreter_prefix
 
     environ = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "CXXFLAGS")}
     for var, attribute in (("CFLAGS", "compiler_so"), ("CXXFLAGS", "compiler_so_cxx")):

@@ -31,9 +31,10 @@ from tests.helpers_select import (
     compile_fake_nvml,
     uv_pick,
 )
-from varwheel.providers import BUILTINS, builtin_for, detect
-from varwheel.providers import aarch64, nvidia, x86_64
-from varwheel.metadata import Provider
+from varwheel.model.builtins import BUILTINS, builtin_for
+from varwheel.machine.providers import detect
+from varwheel.machine.providers import aarch64, nvidia, x86_64
+from varwheel.model.document import Provider
 
 HAVE_CC = shutil.which("cc") is not None
 
@@ -358,7 +359,7 @@ def test_detect_json_shape(run_varwheel):
 def test_the_entries_varwheel_writes_are_the_ones_select_matches():
     # builtin_providers (what make-variant and the backend write) and providers.builtin_for
     # (how select and check decide what uv evaluates) must agree, namespace by namespace.
-    from varwheel.builtin_providers import BUILTIN_PROVIDERS
+    from varwheel.model.builtins import BUILTIN_PROVIDERS
 
     assert set(BUILTIN_PROVIDERS) == set(BUILTINS)
     for namespace, entry in BUILTIN_PROVIDERS.items():

@@ -127,7 +127,7 @@ def test_example1_cibuildwheel_loads_the_configuration_of_each_job(label):
     """(a) cibuildwheel's own CLI and option reader, with the job's environment."""
     from cibuildwheel.frontend import get_build_frontend_extra_flags, parse_config_settings
 
-    from varwheel.settings import parse_settings
+    from varwheel.build.settings import parse_settings
 
     entry = next(e for e in matrix(EXAMPLE1) if e["label"] == label)
     env = workflow_env(entry)

@@ -7,7 +7,7 @@ from packaging.utils import parse_wheel_filename
 
 from tests.helpers_core import vectors
 from varwheel.errors import InvalidFilename, InvalidLabel
-from varwheel.filename import WheelFilename, dist_info_name, normalize_dist_name
+from varwheel.model.filename import WheelFilename, dist_info_name, normalize_dist_name
 
 FILENAME_VECTORS = vectors()["filenames"]
 VALID = [c for c in FILENAME_VECTORS if "error" not in c]
@@ -19,7 +19,6 @@ def test_valid_filename_vectors(case):
     parsed = WheelFilename.parse(case["filename"])
     assert parsed.label == case["label"]
     assert parsed.build == case["build"]
-    assert parsed.is_variant == (case["label"] is not None)
     assert str(parsed) == case["filename"]
     assert parsed.filename == case["filename"]
 
@@ -156,13 +155,13 @@ def test_packaging_rejects_what_we_label():
 def test_normalize_dist_name_agrees_with_packaging(name):
     from packaging.utils import canonicalize_name
 
-    from varwheel.filename import normalize_dist_name
+    from varwheel.model.filename import normalize_dist_name
 
     assert normalize_dist_name(name) == canonicalize_name(name).replace("-", "_")
 
 
 def test_version_key_compares_as_pep_440():
-    from varwheel.filename import version_key
+    from varwheel.model.filename import version_key
 
     assert version_key("1.0") == version_key("1.0.0")
     assert version_key("1.0+cu126") == version_key("1.0+cu126")  # "+" survives in filenames

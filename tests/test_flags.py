@@ -17,16 +17,18 @@ from pathlib import Path
 import pytest
 
 from varwheel.errors import InvalidConfigSetting, InvalidInput, InvalidPyproject, ToolchainError
-from varwheel.flags import (
-    X86_ISA_FLAGS,
-    CudaArch,
-    aarch64_march,
-    derive_flags,
-    parse_mapping_table,
+from varwheel.build.flags import X86_ISA_FLAGS, CudaArch, aarch64_march, derive_flags, parse_mapping_table
+from varwheel.model.properties import Property, VariantDescription
+from varwheel.build.toolchain import check_cuda_bounds, find_cuda_toolkit
+from varwheel.build.transport import (
+    cmake_cuda_architectures,
+    meson_variant_option,
+    nvcc_gencode,
+    nvcc_host_flags,
+    plan_transport,
+    properties_value,
+    torch_cuda_arch_list,
 )
-from varwheel.properties import Property, VariantDescription
-from varwheel.toolchain import check_cuda_bounds, find_cuda_toolkit
-from varwheel.transport import meson_variant_option, plan_transport, properties_value
 
 
 def desc(*props: str) -> VariantDescription:
@@ -44,7 +46,7 @@ def gcc_macros(flags, compiler="gcc"):
 def test_x86_level_to_march_for_c_cxx_and_cuda_host(level, march):
     flags = derive_flags(desc(f"x86_64 :: level :: {level}"))
     assert flags.c == flags.cxx == flags.cuda_host == [f"-march={march}"]
-    assert flags.nvcc_host_flags() == [f"-Xcompiler=-march={march}"]
+    assert nvcc_host_flags(flags) == [f"-Xcompiler=-march={march}"]
 
 
 @pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed on this machine")
@@ -147,9 +149,9 @@ def test_aarch64_march_reaches_a_real_compiler(value, present, absent):
 # -- nvidia ---------------------------------------------------------------------------------
 def test_sm_arch_to_cmake_torch_and_gencode():
     flags = derive_flags(desc("nvidia::sm_arch::90_real", "nvidia::sm_arch::120_virtual", "nvidia::sm_arch::120_real", "nvidia::sm_arch::100_real"))
-    assert flags.cmake_cuda_architectures() == "90-real;100-real;120-real;120-virtual"
-    assert flags.torch_cuda_arch_list() == "9.0;10.0;12.0+PTX"
-    assert flags.nvcc_gencode() == [
+    assert cmake_cuda_architectures(flags) == "90-real;100-real;120-real;120-virtual"
+    assert torch_cuda_arch_list(flags) == "9.0;10.0;12.0+PTX"
+    assert nvcc_gencode(flags) == [
         "-gencode=arch=compute_90,code=sm_90",
         "-gencode=arch=compute_100,code=sm_100",
         "-gencode=arch=compute_120,code=sm_120",
@@ -160,8 +162,8 @@ def test_sm_arch_to_cmake_torch_and_gencode():
 
 def test_the_issue_example():
     flags = derive_flags(desc("nvidia::sm_arch::90_real", "nvidia::sm_arch::120_virtual"))
-    assert flags.cmake_cuda_architectures() == "90-real;120-virtual"
-    assert flags.torch_cuda_arch_list() == "9.0;12.0+PTX"
+    assert cmake_cuda_architectures(flags) == "90-real;120-virtual"
+    assert torch_cuda_arch_list(flags) == "9.0;12.0+PTX"
 
 
 def test_arch_specific_suffix_and_bad_sm_arch():
@@ -409,7 +411,7 @@ def test_bounds_against_a_toolkit(tmp_path):
 
 
 def test_bounds_without_any_toolkit(tmp_path, monkeypatch):
-    import varwheel.toolchain as toolchain
+    import varwheel.build.toolchain as toolchain
 
     monkeypatch.setattr(toolchain, "DEFAULT_NVCC", tmp_path / "missing" / "nvcc")
     with pytest.raises(ToolchainError, match="no CUDA toolkit was found"):
@@ -470,3 +472,15 @@ def test_setuptools_variant_gets_its_own_build_folders_and_rebuilds(tmp_path):
         "build_temp": "tmpobj-varwheel-fa7c1393", "force": "1",
     }
     assert plan("hatchling", desc("x86_64::level::v3")).dist_extra_config is None
+
+
+def test_check_knows_which_properties_are_compiler_input():
+    """model.compiler_input (used by check's pure-variant rule) agrees with the backend's mappings."""
+    from varwheel.model.compiler_input import means_compiler_input
+
+    vocabulary = ["x86_64::level::v3", "x86_64::avx512f::on", "x86_64::sha::on", "aarch64::version::8.2a",
+                  "nvidia::sm_arch::90_real", "nvidia::cuda_version_lower_bound::12.8",
+                  "nvidia::cuda_version_upper_bound::13", "blas_lapack::library::mkl"]
+    for text in vocabulary:
+        prop = Property.parse(text)
+        assert derive_flags(desc(text)).compiles == means_compiler_input(prop), text

@@ -1,4 +1,4 @@
-"""``varwheel index`` and :mod:`varwheel.index`: merged {name}-{version}-variants.json files.
+"""``varwheel index`` and :mod:`varwheel.pipeline.index`: merged {name}-{version}-variants.json files.
 
 The merge rules are spec section 6; variantlib's ``generate-index-json`` is
 the differential oracle for the content.  uv's use of the file is in
@@ -20,8 +20,9 @@ import pytest
 from fixtures.wheel_factory import make_wheel
 from tests.helpers_index import X86_PROVIDER, handmade_variant, make_variants, variant_json
 from varwheel.errors import InconsistentVariants, InvalidInput
-from varwheel.index import build_indexes, check_indexes, collect, index_filename, write_indexes
-from varwheel.metadata import SCHEMA_PEP825, SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB
+from varwheel.pipeline.index import build_indexes, check_indexes, collect, write_indexes
+from varwheel.model.filename import index_filename
+from varwheel.model.document import SCHEMA_PEP825, SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB
 
 
 def snapshot(directory: Path) -> dict:
@@ -425,3 +426,13 @@ def test_an_impossible_output_folder_is_one_line_and_exit_2(family, tmp_path, ru
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("varwheel: error: cannot write index files into")
+
+
+def test_a_folder_with_a_pep440_and_a_non_pep440_version_is_no_crash(tmp_path, run_varwheel):
+    """``demo-1.0`` beside ``demo-abc``: versions that do not compare were sorted against each other (TypeError)."""
+    folder = tmp_path / "wheels"
+    make_wheel(folder, "demo", "1.0")
+    make_wheel(folder, "demo", "abc")
+    proc = run_varwheel("index", folder)
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
+    assert not list(folder.glob("*-variants.json"))

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers_select import FORCE_DRIVER, FORCE_SM, NVIDIA, X86, Family, ReleaseSpec, Wheel, build_family, clean_env
-from varwheel.providers import detect
+from varwheel.machine.providers import detect
 
 X86_PROJECT = {"default-priorities": {"namespace": ["x86_64"]}, "providers": {"x86_64": X86}}
 ARM_PROJECT = {"default-priorities": {"namespace": ["aarch64"]}, "providers": {"aarch64": {"requires": ["aarch64-variant-provider"]}}}

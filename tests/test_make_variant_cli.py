@@ -18,7 +18,7 @@ from tests.helpers_core import (
     structure_cases,
     vectors,
 )
-from varwheel.metadata import SCHEMA_PEP825, SCHEMA_PROVIDERS
+from varwheel.model.document import SCHEMA_PEP825, SCHEMA_PROVIDERS
 
 DIST = "demo-1.0.dist-info"
 V3 = "x86_64 :: level :: v3"

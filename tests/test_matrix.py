@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from varwheel.settings import parse_settings
+from varwheel.build.settings import parse_settings
 
 PYPROJECT = """\
 [project]

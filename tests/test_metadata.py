@@ -8,9 +8,9 @@ import json
 import pytest
 
 from tests.conftest import ROOT
-from varwheel.builtin_providers import BUILTIN_PROVIDERS
+from varwheel.model.builtins import BUILTIN_PROVIDERS
 from varwheel.errors import InconsistentVariants, InvalidMetadata
-from varwheel.metadata import (
+from varwheel.model.document import (
     KNOWN_SCHEMAS,
     SCHEMA_PEP825,
     SCHEMA_PROVIDERS,
@@ -19,7 +19,7 @@ from varwheel.metadata import (
     VariantDocument,
     merge_documents,
 )
-from varwheel.properties import VariantDescription
+from varwheel.model.properties import VariantDescription
 
 DATA = ROOT / "tests" / "data"
 
@@ -351,7 +351,7 @@ def test_merge_does_not_modify_its_inputs():
 @pytest.mark.parametrize("bad", [[["v1"]], [{}], [1]])
 def test_non_string_values_are_an_error_not_a_crash(bad):
     from varwheel.errors import InvalidMetadata
-    from varwheel.metadata import SCHEMA_PROVIDERS, VariantDocument
+    from varwheel.model.document import SCHEMA_PROVIDERS, VariantDocument
 
     doc = {
         "$schema": SCHEMA_PROVIDERS,

@@ -6,7 +6,7 @@ import pytest
 
 from tests.helpers_core import SHARED_VECTORS_PATH, VECTORS_PATH, vectors
 from varwheel.errors import InvalidLabel, InvalidMetadata, InvalidProperty
-from varwheel.properties import (
+from varwheel.model.properties import (
     NULL_LABEL,
     Property,
     VariantDescription,

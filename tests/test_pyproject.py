@@ -8,9 +8,9 @@ import pytest
 
 from tests.helpers_core import PYPROJECT_SPEC_EXAMPLE
 from varwheel.errors import InvalidPyproject
-from varwheel.metadata import Provider
-from varwheel.properties import VariantDescription
-from varwheel.pyproject import find_named_variant, load_variant_project, parse_variant_table
+from varwheel.model.document import Provider
+from varwheel.model.properties import VariantDescription
+from varwheel.model.pyproject import find_named_variant, load_variant_project, parse_variant_table
 
 
 def write(tmp_path, text):
@@ -90,7 +90,7 @@ def test_every_provider_key(tmp_path):
 def test_no_variant_table_is_an_empty_project(tmp_path):
     project = load_variant_project(write(tmp_path, '[project]\nname = "x"\n'))
     assert (project.default_priorities, project.providers, project.variants) == ([], {}, {})
-    assert not project.declares_null
+    assert "null" not in project.variants
 
 
 def test_named_variants_and_null(tmp_path):
@@ -105,7 +105,7 @@ def test_named_variants_and_null(tmp_path):
             """,
         )
     )
-    assert project.declares_null
+    assert "null" in project.variants
     assert find_named_variant(project, "v3") == VariantDescription.parse(["x86_64 :: level :: v3"])
     assert find_named_variant(project, "null") == VariantDescription()
     assert find_named_variant(project, "v4") is None
@@ -202,7 +202,7 @@ def test_parse_variant_table_takes_an_already_loaded_table():
 
 def test_non_string_values_in_a_named_variant_are_an_error_not_a_crash():
     from varwheel.errors import InvalidPyproject
-    from varwheel.pyproject import parse_variant_table
+    from varwheel.model.pyproject import parse_variant_table
 
     with pytest.raises(InvalidPyproject, match=r"variant.variants.x.x86_64.level: value \['v3'\] is not a string"):
         parse_variant_table({"variants": {"x": {"x86_64": {"level": [["v3"]]}}}})

@@ -10,10 +10,10 @@ import pytest
 from fixtures.wheel_factory import make_wheel
 from tests.helpers_index import X86_PROJECT, handmade_variant, variant_json
 from tests.helpers_pipeline import add_member, files_with_content
-from varwheel.make import make_variant
-from varwheel.pyproject import parse_variant_table
-from varwheel.request import resolve_variant
-from varwheel.wheelfile import WheelArchive
+from varwheel.wheel.make import make_variant
+from varwheel.model.pyproject import parse_variant_table
+from varwheel.model.request import resolve_variant
+from varwheel.wheel.archive import WheelArchive
 
 
 def sha(path: Path) -> str:
@@ -168,8 +168,8 @@ def test_an_empty_folder_is_a_usage_error(tmp_path, run_varwheel):
 
 
 def test_the_same_wheel_named_twice_is_relabelled_once(tmp_path, run_varwheel, wheel_factory):
-    from varwheel.make import make_variant
-    from varwheel.request import resolve_variant
+    from varwheel.wheel.make import make_variant
+    from varwheel.model.request import resolve_variant
 
     plain = wheel_factory("demo", "1.0")
     folder = tmp_path / "deferred"

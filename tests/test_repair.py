@@ -30,8 +30,8 @@ from tests.helpers_pipeline import (
     uv_install,
 )
 from tests.helpers_index import X86_PYPROJECT
-from varwheel.filename import WheelFilename
-from varwheel.wheelfile import WheelArchive
+from varwheel.model.filename import WheelFilename
+from varwheel.wheel.archive import WheelArchive
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and shutil.which("gcc")),
@@ -56,9 +56,9 @@ def ext_variant(tmp_path_factory):
     out = {}
     for defer in (False, True):
         folder = root / ("deferred" if defer else "labelled")
-        from varwheel.make import make_variant
-        from varwheel.pyproject import load_variant_project
-        from varwheel.request import resolve_variant
+        from varwheel.wheel.make import make_variant
+        from varwheel.model.pyproject import load_variant_project
+        from varwheel.model.request import resolve_variant
 
         request = resolve_variant(["x86_64 :: level :: v3"], label="x86_64_v3", project=load_variant_project(toml))
         out[defer] = make_variant(wheel, folder, request, defer_label=defer)

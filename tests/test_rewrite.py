@@ -32,10 +32,10 @@ from tests.helpers_core import (
     sparse_files_supported,
 )
 from varwheel.errors import InvalidWheel, OutputError, OutputExists
-from varwheel.make import make_variant
-from varwheel.request import resolve_variant
-from varwheel.rewrite import _Writer, atomic_output, copy_file_atomic, rewrite_wheel
-from varwheel.wheelfile import WheelArchive, parse_record
+from varwheel.wheel.make import make_variant
+from varwheel.model.request import resolve_variant
+from varwheel.wheel.rewrite import _Writer, atomic_output, copy_file_atomic, rewrite_wheel
+from varwheel.wheel.archive import WheelArchive, parse_record
 
 V3 = resolve_variant(["x86_64 :: level :: v3"])
 V4 = resolve_variant(["x86_64 :: level :: v4"], label="v4")
@@ -586,10 +586,10 @@ def test_record_size_mismatch_and_foreign_hash(wheel_factory, tmp_path):
     good = record_line_hash(b"abc")
     bad_size = rebuild_zip(src, tmp_path / "s" / src.name, replace={f"{DIST}/RECORD": record.replace(f"{good},3", f"{good},4").encode()})
     with WheelArchive(bad_size) as archive:
-        assert archive.record_problems() == ["demo/a.txt: size 3 differs from RECORD's 4"]
+        assert [str(p) for p in archive.record_problems()] == ["demo/a.txt: size 3 differs from RECORD's 4"]
     md5 = rebuild_zip(src, tmp_path / "m" / src.name, replace={f"{DIST}/RECORD": record.replace(good, "md5=kAFQmDzST7DWlj99KOF_cg").encode()})
     with WheelArchive(md5) as archive:
-        assert archive.record_problems() == ["demo/a.txt: RECORD hash 'md5=kAFQmDzST7DWlj99KOF_cg' uses no accepted algorithm"]
+        assert [str(p) for p in archive.record_problems()] == ["demo/a.txt: RECORD hash 'md5=kAFQmDzST7DWlj99KOF_cg' uses no accepted algorithm"]
 
 
 # -- structural checks before anything is written -------------------------------------------------
@@ -703,7 +703,7 @@ def test_memory_stays_flat_for_a_large_wheel(tmp_path):
 
 def test_output_batch_is_all_or_nothing(tmp_path):
     from varwheel.errors import InvalidInput
-    from varwheel.rewrite import OutputBatch, atomic_output
+    from varwheel.wheel.rewrite import OutputBatch, atomic_output
 
     existing = tmp_path / "out" / "keep.txt"
     existing.parent.mkdir()

@@ -21,9 +21,9 @@ from tests.helpers_select import (
     build_family,
     clean_env,
 )
-from varwheel.properties import VariantDescription
-from varwheel.providers import FeatureSupport, NamespaceSupport
-from varwheel.select import evaluate, parse_assumptions, rank_labels, select, variant_sort_key
+from varwheel.model.properties import VariantDescription
+from varwheel.machine.providers import FeatureSupport, NamespaceSupport
+from varwheel.machine.select import evaluate, parse_assumptions, rank_labels, select, variant_sort_key
 
 VECTORS = json.loads((ROOT / "tests" / "data" / "vectors.json").read_text())
 X86_PROJECT = {"default-priorities": {"namespace": ["x86_64"]}, "providers": {"x86_64": X86}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from varwheel.errors import InvalidConfigSetting, InvalidInput
-from varwheel.settings import OWNED_KEYS, parse_settings, split_config_settings
+from varwheel.build.settings import OWNED_KEYS, parse_settings, split_config_settings
 
 
 def test_none_passes_none_through():

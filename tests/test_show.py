@@ -9,7 +9,7 @@ import pytest
 
 from fixtures.wheel_factory import make_wheel
 from tests.helpers_index import X86_PROVIDER, handmade_variant, make_variants, variant_json
-from varwheel.metadata import SCHEMA_PEP825, SCHEMA_PROVIDERS
+from varwheel.model.document import SCHEMA_PEP825, SCHEMA_PROVIDERS
 
 BLAS_PROJECT = {
     "default-priorities": {"namespace": ["x86_64", "blas_lapack"]},

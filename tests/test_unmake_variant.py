@@ -10,7 +10,7 @@ from fixtures.wheel_factory import make_wheel
 from tests.helpers_core import raw_member
 from tests.helpers_index import X86_PYPROJECT, handmade_variant, variant_json
 from tests.helpers_pipeline import files_with_content, rewrite_member
-from varwheel.wheelfile import WheelArchive
+from varwheel.wheel.archive import WheelArchive
 
 FILES = {"mypkg/__init__.py": "X = 1\n", "mypkg/data.bin": bytes(range(256)) * 64, "mypkg/a,b.txt": "comma\n"}
 

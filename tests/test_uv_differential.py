@@ -9,7 +9,7 @@ tags, two versions, duplicate property sets, null and plain wheels, with and
 without index files, index files missing a label or cut in half.
 
 For every family uv's choice (``Selecting: ... (<file>)`` in its ``-v`` log of
-``uv pip install --dry-run``) must be the file :func:`varwheel.select.select`
+``uv pip install --dry-run``) must be the file :func:`varwheel.machine.select.select`
 chooses with ``require_index=True`` (uv ignores variant wheels without an index
 file), or both must find nothing.  Where a release has no index file,
 ``select``'s default mode (the wheels' own variant.json) must name the file
@@ -39,7 +39,7 @@ from tests.helpers_select import (
     generate_families,
     uv_pick,
 )
-from varwheel.select import select
+from varwheel.machine.select import select
 
 SEED = 8250817
 BATCHES = 8
@@ -86,7 +86,7 @@ def test_select_names_the_file_uv_picks(batch, tmp_path, uv_bin, target_python, 
         missing = [rel for rel in family.releases if not rel.index]
         if missing and not any(rel.index_edit for rel in family.releases):
             # Default mode predicts what uv picks once the index files exist.
-            from varwheel.index import build_indexes, write_documents
+            from varwheel.pipeline.index import build_indexes, write_documents
 
             indexed = tmp_path / (family.ident + "-indexed")
             shutil.copytree(directory, indexed)

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_cli
+
 from fixtures.wheel_factory import make_wheel
 from tests.helpers_pipeline import clean_env, new_venv  # one uv environment recipe for all uv tests
 
@@ -91,9 +93,7 @@ needs_x86_linux = pytest.mark.skipif(
 
 
 def varwheel(*args) -> str:
-    proc = subprocess.run([sys.executable, "-m", "varwheel", *map(str, args)], capture_output=True, text=True)
-    assert proc.returncode == 0, f"varwheel {args} failed:\n{proc.stdout}\n{proc.stderr}"
-    return proc.stdout
+    return run_cli(*args, check=True).stdout
 
 
 def make_family(root: Path, pyproject: str, variants: dict) -> Path:
@@ -270,8 +270,8 @@ def test_uv_treats_a_deferred_label_wheel_as_plain(tmp_path, uv_bin, run_varwhee
     but a plain filename, beside a null variant and an index listing both
     labels: uv still picks ``null``, never the deferred wheel.
     """
-    from varwheel.index import merge_documents
-    from varwheel.wheelfile import WheelArchive
+    from varwheel.pipeline.index import merge_documents
+    from varwheel.wheel.archive import WheelArchive
 
     folder = make_family(tmp_path / "family", X86_PYPROJECT, {"null": [], "x86_64_v1": ["x86_64 :: level :: v1"]})
     labelled = folder / "mypkg-1.0-py3-none-any-x86_64_v1.whl"

@@ -22,12 +22,12 @@ import pytest
 
 from tests.helpers_core import PYPROJECT_SPEC_EXAMPLE, sha256_file
 from varwheel.errors import InvalidInput
-from varwheel.make import make_variant
-from varwheel.metadata import SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB, VariantDocument
-from varwheel.properties import Property, VariantDescription, validate_label
-from varwheel.pyproject import load_variant_project
-from varwheel.request import resolve_variant
-from varwheel.wheelfile import WheelArchive
+from varwheel.wheel.make import make_variant
+from varwheel.model.document import SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB, VariantDocument
+from varwheel.model.properties import Property, VariantDescription, validate_label
+from varwheel.model.pyproject import load_variant_project
+from varwheel.model.request import resolve_variant
+from varwheel.wheel.archive import WheelArchive
 
 variantlib = pytest.importorskip("variantlib", reason="variantlib 0.2.2 is part of the test extra")
 from variantlib.constants import VALIDATION_VARIANT_LABEL_REGEX  # noqa: E402

@@ -1,0 +1,81 @@
+"""``varwheel install PKG``: select the wheel for this machine, install it with stock pip.
+
+The target environment's own pip does the installing: ``--python``, else the
+active virtual environment (``$VIRTUAL_ENV``), else the interpreter running
+varwheel; its platform tags count.  pip cannot read labelled
+file names, so it is handed a plain-named copy of the chosen wheel;
+``variant.json`` stays in the installed ``.dist-info``.  Arguments after
+``--`` go to pip unchanged (``-- --no-deps --force-reinstall``).  Without
+``--find-links`` the current directory is searched.
+
+Exit status: 0 installed (or, with ``--dry-run``, selected); 1 no wheel fits
+(stderr says why per wheel) or pip failed; 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from varwheel.cli import select as select_command
+from varwheel.cli._common import flatten, warn
+
+NAME = "install"
+HELP = "select the best wheel for this machine and install it with the environment's own pip"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    select_command.add_arguments(parser, find_links_required=False)
+    parser.add_argument("--dry-run", action="store_true", help="print the choice and the pip command, install nothing")
+    parser.add_argument("pip_args", nargs="*", metavar="-- PIP_ARGS",
+                        help="arguments for pip install, after --")
+    # argparse cannot put positionals after interleaved options (PKG -f DIR -- ARGS):
+    # split at the first "--" before parsing; what follows goes to pip untouched.
+    original = parser.parse_known_args
+
+    def parse_known_args(args=None, namespace=None):
+        args = list(args) if args is not None else []
+        if "--" in args:
+            cut = args.index("--")
+            ns, extra = original(args[:cut], namespace)
+            ns.pip_args = list(getattr(ns, "pip_args", []) or []) + args[cut + 1:]
+            return ns, extra
+        return original(args, namespace)
+
+    parser.parse_known_args = parse_known_args  # type: ignore[method-assign]
+
+
+def run(args: argparse.Namespace) -> int:
+    import shlex
+    import sys
+
+    from varwheel.machine.install import NothingFits, install_selected
+
+    pip_args = list(args.pip_args)
+    if pip_args and pip_args[0] == "--":
+        pip_args = pip_args[1:]
+    find_links = args.find_links or ["."]
+    try:
+        result = install_selected(
+            args.requirement, find_links, python=args.python, pip_args=pip_args, dry_run=args.dry_run,
+            assume=flatten(args.assume), detect=not args.no_detect, require_index=args.require_index,
+        )
+    except NothingFits as exc:
+        for message in exc.selection.warnings:
+            warn(message)
+        print(f"varwheel: {exc}", file=sys.stderr)
+        return 1
+    for message in result.warnings:
+        warn(message)
+    chosen = result.selection.chosen
+    assert chosen is not None  # install_selected raises NothingFits when nothing was chosen
+    what = f"variant {chosen.label!r}" if chosen.kind == "variant" else (
+        "the null variant" if chosen.kind == "null" else "the plain wheel")
+    if args.dry_run:
+        print(f"would install {chosen.path} ({what}) as {result.plain_name}")
+        print(" ".join(shlex.quote(part) for part in result.command))
+        return 0
+    if result.returncode != 0:
+        print(f"varwheel: pip failed (exit status {result.returncode}) installing {chosen.path}", file=sys.stderr)
+        return 1
+    print(f"installed {chosen.path} ({what}) with {result.command[0]} -m pip")
+    return 0

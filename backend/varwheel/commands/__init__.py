@@ -1,1 +1,0 @@
-"""One module per ``varwheel`` subcommand; see :mod:`varwheel.cli` for the protocol."""

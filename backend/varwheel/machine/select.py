@@ -1,0 +1,680 @@
+"""Which wheel an installer should take, and why (spec section 7, as uv 0.13.9 does it).
+
+For ``PKG[specifier]`` and some ``--find-links`` folders:
+
+1. Versions: those the specifier admits (pre-releases only when no final
+   release matches, as pip does), newest first.  The first version with a
+   usable wheel wins; a version whose wheels all fail is skipped, as uv skips
+   a release that has "only unsupported wheel variants".
+2. Tags: a wheel whose tags do not fit the target interpreter
+   (:func:`packaging.tags.sys_tags` of it) is out.
+3. Variant metadata: ``{name}-{version}-variants.json`` beside the wheels
+   when present (several folders: merged, and a conflict is an error);
+   otherwise the wheels' own ``variant.json`` files.  With an index file, a
+   labelled wheel whose label the index does not list is ignored (uv ignores
+   it); a wheel whose ``variant.json`` is missing, carries another label or
+   other properties than the index says is ignored too (uv would refuse it at
+   install time, or install something other than what the index promised).
+   Without an index file uv 0.13.9 ignores variant wheels entirely;
+   ``require_index=True`` reproduces that.
+4. Support: per namespace of ``default-priorities``: a built-in provider
+   (:mod:`varwheel.machine.providers`) detects the machine, ``static-properties``
+   come from the metadata, anything else is unsupported; ``assume`` adds
+   what the user states, ``detect=False`` leaves only that and the static
+   properties.
+5. Ranking: a variant is compatible when every feature it lists has a
+   supported value.  Its key is, per feature, ``(namespace index, feature
+   index, index of its best value)``, sorted; keys compare
+   lexicographically, a key that is a prefix of another loses to it, ties go
+   to the smaller label.  ``null`` follows every variant, plain wheels follow
+   ``null``.  Among wheels of one label the better tag wins, then the higher
+   build tag.
+
+Nothing here installs or prints; :mod:`varwheel.cli.select` and
+:mod:`varwheel.machine.install` present and act on a :class:`Selection`.
+
+Example::
+
+    sel = select("torch==2.8", ["dist/"])
+    if sel.chosen:
+        print(sel.chosen.path)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from varwheel.errors import InconsistentVariants, InvalidInput
+from varwheel.model.filename import WheelFilename
+from varwheel.model.document import SCHEMA_PEP825, VariantDocument, merge_documents
+from varwheel.model.properties import NULL_LABEL, Property, VariantDescription
+from varwheel.model.filename import INDEX_SUFFIX
+from varwheel.machine.providers import FeatureSupport, NamespaceSupport
+from varwheel.model.builtins import builtin_for
+from varwheel.model.builtins import UV
+
+__all__ = [
+    "INDEX_SUFFIX",
+    "Candidate",
+    "Release",
+    "Selection",
+    "Failure",
+    "Evaluation",
+    "evaluate",
+    "variant_sort_key",
+    "rank_labels",
+    "parse_assumptions",
+    "merge_support",
+    "target_tags",
+    "select",
+]
+
+Key = Tuple[int, int, int]
+_SENTINEL = (1 << 30, 0, 0)
+
+# candidate kinds and states
+VARIANT, NULL, PLAIN = "variant", "null", "plain"
+COMPATIBLE, INCOMPATIBLE, IGNORED = "compatible", "incompatible", "ignored"
+_GROUP = {VARIANT: 0, NULL: 1, PLAIN: 2}
+
+
+# -- pure ranking -------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Failure:
+    """One feature of a variant that the machine does not support."""
+
+    namespace: str
+    feature: str
+    values: Tuple[str, ...]
+    why: str
+
+    def __str__(self) -> str:
+        vals = ", ".join(self.values)
+        return f"{self.namespace} :: {self.feature} :: {vals} ({self.why})"
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Compatibility verdict and rank key of one property set."""
+
+    failures: Tuple[Failure, ...]
+    key: Tuple[Key, ...]
+    best: Tuple[str, ...]  # per key entry, the property that gave it
+
+    @property
+    def compatible(self) -> bool:
+        return not self.failures
+
+
+def evaluate(
+    desc: VariantDescription,
+    namespace_order: Sequence[str],
+    support: Mapping[str, NamespaceSupport],
+    unsupported: Mapping[str, str] = {},
+) -> Evaluation:
+    """Spec section 7 steps 3 and 4 for one variant: compatible?  rank key?"""
+    failures: List[Failure] = []
+    entries: List[Tuple[Key, str]] = []
+    for (namespace, feature), values in desc.values_by_feature().items():
+        ns_support = support.get(namespace)
+        if ns_support is None or not ns_support.features:
+            why = unsupported.get(namespace) or (ns_support.note if ns_support is not None and ns_support.note else "")
+            failures.append(Failure(namespace, feature, tuple(values),
+                                    f"namespace {namespace!r} unsupported: {why}" if why else f"namespace {namespace!r} unsupported"))
+            continue
+        names = [f.name for f in ns_support.features]
+        if feature not in names:
+            failures.append(Failure(namespace, feature, tuple(values),
+                                    f"this machine has no {namespace} :: {feature} (supported: {', '.join(names)})"))
+            continue
+        order = ns_support.features[names.index(feature)].values
+        hits = [order.index(v) for v in values if v in order]
+        if not hits:
+            shown = ", ".join(order[:6]) + (f", ... ({len(order)} values)" if len(order) > 6 else "")
+            failures.append(Failure(namespace, feature, tuple(values), f"supported: {shown}"))
+            continue
+        ns_index = namespace_order.index(namespace) if namespace in namespace_order else len(namespace_order)
+        best = min(hits)
+        entries.append(((ns_index, names.index(feature), best), f"{namespace} :: {feature} :: {order[best]}"))
+    entries.sort()
+    return Evaluation(tuple(failures), tuple(k for k, _ in entries), tuple(p for _, p in entries))
+
+
+def variant_sort_key(key: Sequence[Key], label: str) -> Tuple:
+    """Sort key (ascending = better): lexicographic keys, a prefix loses, then the label."""
+    return (tuple(key) + (_SENTINEL,), label)
+
+
+def rank_labels(
+    variants: Mapping[str, VariantDescription],
+    namespace_order: Sequence[str],
+    support: Mapping[str, NamespaceSupport],
+) -> Tuple[List[str], List[str]]:
+    """``(compatible labels best first, incompatible labels)``; ``null`` last among compatible."""
+    good: List[Tuple[str, Evaluation]] = []
+    bad: List[Tuple[str, Evaluation]] = []
+    for label, desc in variants.items():
+        ev = evaluate(desc, namespace_order, support)
+        (good if ev.compatible else bad).append((label, ev))
+    good.sort(key=lambda item: (item[0] == NULL_LABEL, variant_sort_key(item[1].key, item[0])))
+    return [label for label, _ in good], sorted(label for label, _ in bad)
+
+
+# -- assumptions ------------------------------------------------------------------------
+def parse_assumptions(texts: Iterable[str]) -> Dict[str, NamespaceSupport]:
+    """``--assume`` properties -> supported features, in the order given.
+
+    ``x86_64 :: level :: vN`` means a vN machine (vN .. v1);
+    ``aarch64 :: version :: X`` means X and every earlier version.  Other
+    properties are taken literally.
+    """
+    from varwheel.machine.providers import aarch64, x86_64
+
+    out: Dict[str, NamespaceSupport] = {}
+    for text in texts:
+        prop = Property.parse(text)
+        values = [prop.value]
+        if prop.namespace == "x86_64" and prop.feature == "level" and prop.value in x86_64.LEVELS:
+            values = x86_64.supported_levels(prop.value)
+        elif prop.namespace == "aarch64" and prop.feature == "version" and prop.value in aarch64.VERSIONS:
+            values = aarch64.supported_versions(prop.value)
+        ns = out.setdefault(prop.namespace, NamespaceSupport(prop.namespace, [], source="--assume", note="assumed"))
+        merged = merge_support(ns, NamespaceSupport(prop.namespace, [FeatureSupport(prop.feature, tuple(values))]))
+        out[prop.namespace] = NamespaceSupport(prop.namespace, merged.features, source="--assume", note="assumed")
+    return out
+
+
+def merge_support(base: Optional[NamespaceSupport], extra: NamespaceSupport) -> NamespaceSupport:
+    """``base`` plus ``extra``'s features/values (appended after what ``base`` prefers)."""
+    if base is None:
+        return NamespaceSupport(extra.namespace, list(extra.features), source=extra.source, note=extra.note)
+    features = [FeatureSupport(f.name, f.values) for f in base.features]
+    for feat in extra.features:
+        for i, have in enumerate(features):
+            if have.name == feat.name:
+                features[i] = FeatureSupport(have.name, have.values + tuple(v for v in feat.values if v not in have.values))
+                break
+        else:
+            features.append(feat)
+    source = ", ".join(s for s in (base.source, extra.source) if s)
+    note = "; ".join(n for n in (base.note, extra.note) if n)
+    return NamespaceSupport(base.namespace, features, base.extra, source, note or None)
+
+
+# -- tags -------------------------------------------------------------------------------------
+_TAGS_SCRIPT = r"""
+import json
+try:
+    from packaging import tags
+except ImportError:
+    from pip._vendor.packaging import tags
+print(json.dumps([str(t) for t in tags.sys_tags()]))
+"""
+
+
+def target_tags(python: Optional[str] = None) -> List[str]:
+    """The target interpreter's supported tags, best first (this interpreter by default)."""
+    if python is None:
+        from packaging import tags
+
+        return [str(t) for t in tags.sys_tags()]
+    import json
+
+    try:
+        proc = subprocess.run([python, "-c", _TAGS_SCRIPT], capture_output=True, text=True, timeout=120)
+    except OSError as exc:
+        raise InvalidInput(f"--python {python}: cannot run it ({exc.strerror or exc})") from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise InvalidInput(
+            f"--python {python}: cannot read its platform tags ({last}); it needs packaging or pip"
+        )
+    try:
+        found = json.loads(proc.stdout)
+    except ValueError:
+        found = None
+    if not isinstance(found, list) or not all(isinstance(t, str) for t in found):
+        shown = proc.stdout.strip()[:80] or "nothing"
+        raise InvalidInput(f"--python {python}: is not a Python interpreter (it printed {shown!r})")
+    return found
+
+
+# -- candidates and releases ------------------------------------------------------------------
+@dataclass
+class Candidate:
+    """One wheel file of the requested project, and what became of it."""
+
+    path: Path
+    filename: WheelFilename
+    kind: str  # variant | null | plain
+    label: Optional[str] = None
+    description: Optional[VariantDescription] = None
+    state: str = COMPATIBLE  # compatible | incompatible | ignored
+    reasons: List[str] = field(default_factory=list)
+    evaluation: Optional[Evaluation] = None
+    tag_rank: Optional[int] = None
+    rank: Optional[int] = None  # 1 = best, among the compatible wheels of its release
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def verdict(self) -> str:
+        if self.state == COMPATIBLE:
+            return f"rank {self.rank}"
+        return f"{self.state}: {'; '.join(self.reasons)}"
+
+    def to_json(self) -> Dict[str, object]:
+        ev = self.evaluation
+        return {
+            "file": self.path.name,
+            "path": str(self.path),
+            "kind": self.kind,
+            "label": self.label,
+            "properties": self.description.strings() if self.description is not None else None,
+            "state": self.state,
+            "reasons": list(self.reasons),
+            "rank": self.rank,
+            "key": [list(k) for k in ev.key] if ev is not None and ev.compatible else None,
+            "key_properties": list(ev.best) if ev is not None and ev.compatible else None,
+            "tag_rank": self.tag_rank,
+        }
+
+
+@dataclass
+class Release:
+    """All wheels of one version, the metadata used to judge them, and the outcome."""
+
+    version: str
+    index_files: List[Path] = field(default_factory=list)
+    document: Optional[VariantDocument] = None
+    metadata_source: str = "none"  # index | wheels | none
+    support: Dict[str, NamespaceSupport] = field(default_factory=dict)
+    unsupported: Dict[str, str] = field(default_factory=dict)
+    providers: Dict[str, str] = field(default_factory=dict)  # namespace -> how it is evaluated
+    candidates: List[Candidate] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def ranked(self) -> List[Candidate]:
+        return sorted((c for c in self.candidates if c.state == COMPATIBLE), key=lambda c: c.rank or 0)
+
+    def to_json(self) -> Dict[str, object]:
+        return {
+            "version": self.version,
+            "index_files": [str(p) for p in self.index_files],
+            "metadata_source": self.metadata_source,
+            "namespace_order": list(self.document.default_priorities) if self.document else [],
+            "providers": dict(self.providers),
+            "supported": {ns: s.to_json() for ns, s in self.support.items()},
+            "unsupported": dict(self.unsupported),
+            "candidates": [c.to_json() for c in self.candidates],
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class Selection:
+    """The outcome of :func:`select`."""
+
+    project: str
+    requirement: str
+    releases: List[Release]
+    chosen: Optional[Candidate]
+    warnings: List[str] = field(default_factory=list)
+
+    @property
+    def chosen_release(self) -> Optional[Release]:
+        for release in self.releases:
+            if self.chosen is not None and self.chosen in release.candidates:
+                return release
+        return None
+
+    def why_nothing(self) -> str:
+        """One paragraph saying why no wheel fits (empty when one does)."""
+        if self.chosen is not None:
+            return ""
+        if not self.releases:
+            return f"no wheel of {self.requirement} in the --find-links folders"
+        lines = []
+        for release in self.releases:
+            lines.append(f"{self.project} {release.version}:")
+            lines += [f"  {c.name}: {c.verdict()}" for c in release.candidates] or ["  no wheels"]
+        return "\n".join(lines)
+
+    def to_json(self) -> Dict[str, object]:
+        return {
+            "requirement": self.requirement,
+            "project": self.project,
+            "selected": str(self.chosen.path) if self.chosen else None,
+            "selected_file": self.chosen.name if self.chosen else None,
+            "selected_label": self.chosen.label if self.chosen else None,
+            "selected_version": self.chosen_release.version if self.chosen_release else None,
+            "releases": [r.to_json() for r in self.releases],
+            "warnings": list(self.warnings),
+        }
+
+
+# -- scanning ----------------------------------------------------------------------------
+def _scan(find_links: Sequence["str | os.PathLike[str]"], project: str, warnings: List[str]):
+    """``{version: ([wheel paths], [index paths])}`` for ``project`` across the folders."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    found: Dict[Version, Tuple[List[Tuple[Path, WheelFilename]], List[Path], List[str]]] = {}
+    if not find_links:
+        raise InvalidInput("give at least one --find-links DIR (the folder with the wheels)")
+    for entry in find_links:
+        folder = Path(entry)
+        if not folder.is_dir():
+            raise InvalidInput(f"--find-links {folder}: {'not a directory' if folder.exists() else 'no such directory'}")
+        try:
+            names = sorted(os.listdir(folder))
+        except OSError as exc:
+            raise InvalidInput(f"--find-links {folder}: cannot list it ({exc.strerror or exc})") from None
+        for name in names:
+            path = folder / name
+            if name.startswith("."):  # temp files of a writer at work
+                continue
+            if name.endswith(".whl") and not path.is_file():
+                continue  # as index.wheel_paths: a folder or a dangling link is not a wheel
+            if name.endswith(".whl"):
+                try:
+                    fname = WheelFilename.parse(name)
+                except InvalidInput as exc:
+                    if canonicalize_name(name.split("-", 1)[0]) == project:
+                        warnings.append(f"{path}: skipped: {exc}")
+                    continue
+                if canonicalize_name(fname.name) != project:
+                    continue
+                version_text = fname.version
+                kind = "wheel"
+            elif name.endswith(INDEX_SUFFIX):
+                stem = name[: -len(INDEX_SUFFIX)]
+                dist, sep, version_text = stem.rpartition("-")
+                if not sep or canonicalize_name(dist) != project:
+                    continue
+                kind = "index"
+            else:
+                continue
+            try:
+                version = Version(version_text.replace("_", "-"))
+            except InvalidVersion:
+                warnings.append(f"{path}: skipped: version {version_text!r} is not a PEP 440 version")
+                continue
+            wheels, indexes, spellings = found.setdefault(version, ([], [], []))
+            if version_text not in spellings:
+                spellings.append(version_text)
+            if kind == "wheel":
+                wheels.append((path, fname))
+            else:
+                indexes.append(path)
+    return found
+
+
+def _read_indexes(paths: List[Path]) -> Tuple[Optional[VariantDocument], Optional[str]]:
+    """Merged index document, or ``(None, problem)`` for an unreadable one.  Conflicts raise."""
+    docs = []
+    for path in paths:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            return None, f"{path}: cannot read it ({exc.strerror or exc})"
+        try:
+            docs.append((str(path), VariantDocument.loads(raw, source=str(path))))
+        except InvalidInput as exc:
+            return None, str(exc)
+    if len(docs) == 1:
+        return docs[0][1], None
+    try:
+        return merge_documents(docs), None
+    except InconsistentVariants as exc:
+        raise InconsistentVariants(
+            f"conflicting index files: {exc}; publish one consistent index "
+            "(`varwheel index DIR` over all the wheels) or pass only one of the folders"
+        ) from None
+
+
+def _wheel_variant(path: Path) -> Tuple[Optional[Tuple[str, VariantDocument]], Optional[str]]:
+    from varwheel.wheel.archive import WheelArchive
+
+    try:
+        with WheelArchive(path) as archive:
+            return archive.variant(), None
+    except InvalidInput as exc:
+        return None, str(exc)
+
+
+# -- support resolution ----------------------------------------------------------------
+Detector = Callable[[str], NamespaceSupport]
+
+
+def _resolve_support(
+    release: Release,
+    detector: Optional[Detector],
+    assumed: Mapping[str, NamespaceSupport],
+) -> None:
+    from varwheel.machine.providers.static import static_support
+
+    doc = release.document
+    if doc is None:
+        return
+    for namespace in doc.default_priorities:
+        support: Optional[NamespaceSupport] = None
+        reason = ""
+        provider = doc.providers.get(namespace)
+        if doc.schema == SCHEMA_PEP825:
+            reason = "the pep825 metadata format carries no provider for it (uv treats such variants as unsupported)"
+            release.providers[namespace] = "none (pep825 format)"
+        elif provider is None:  # pragma: no cover - metadata validation forbids it
+            reason = "no provider entry"
+        elif provider.static_properties and not provider.optional:
+            support = static_support(namespace, provider)
+            release.providers[namespace] = "static-properties"
+        else:
+            builtin, reason = builtin_for(namespace, provider)
+            if builtin is not None:
+                release.providers[namespace] = builtin.describe()
+                if detector is not None:
+                    support = detector(namespace)
+                else:
+                    support = NamespaceSupport(namespace, [], source="--no-detect", note="detection disabled (--no-detect)")
+            else:
+                release.providers[namespace] = f"unsupported: {reason}"
+        if namespace in assumed:
+            if support is None:
+                # Planning for an installer that can evaluate it (a plugin-running
+                # one): the user's statement counts, but uv 0.13.9 would not agree.
+                release.warnings.append(
+                    f"--assume for namespace {namespace!r} counts although {UV} cannot "
+                    f"evaluate it ({reason}); uv itself would not pick these variants"
+                )
+            support = merge_support(support, assumed[namespace])
+        if support is not None:
+            release.support[namespace] = support
+            if not support.features:
+                release.unsupported[namespace] = support.note or "nothing detected"
+        else:
+            release.unsupported[namespace] = reason
+
+
+# -- the entry point ------------------------------------------------------------------------
+def select(
+    requirement: str,
+    find_links: Sequence["str | os.PathLike[str]"],
+    *,
+    tags: Optional[Sequence[str]] = None,
+    assume: Sequence[str] = (),
+    detect: bool = True,
+    require_index: bool = False,
+    env: Optional[Mapping[str, str]] = None,
+    all_releases: bool = False,
+) -> Selection:
+    """Choose the wheel for ``requirement`` (``PKG`` or ``PKG<specifier>``) from ``find_links``.
+
+    ``tags``: the target interpreter's tags, best first (default: this one's).
+    ``all_releases``: judge every admitted version, not only down to the one chosen.
+    Raises :class:`InvalidInput` for a bad requirement, folder or assumption,
+    and :class:`InconsistentVariants` for index files (or, without one,
+    wheels) that disagree about the same release.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement as exc:
+        raise InvalidInput(f"requirement {requirement!r} is invalid: {exc}") from None
+    if req.url or req.marker is not None:
+        raise InvalidInput(f"requirement {requirement!r}: give a name and optionally a version (PKG==1.0), not a URL or marker")
+    project = canonicalize_name(req.name)
+    assumed = parse_assumptions(assume)
+    tag_list = list(tags) if tags is not None else target_tags()
+    tag_rank = {tag: i for i, tag in enumerate(tag_list)}
+    environ = os.environ if env is None else env
+    cache: Dict[str, NamespaceSupport] = {}
+
+    def detector(namespace: str) -> NamespaceSupport:
+        if namespace not in cache:
+            from varwheel.machine.providers import detect_namespace
+
+            cache[namespace] = detect_namespace(namespace, environ)
+        return cache[namespace]
+
+    warnings: List[str] = []
+    found = _scan(find_links, project, warnings)
+    versions = sorted(req.specifier.filter(found), reverse=True)
+    releases: List[Release] = []
+    chosen: Optional[Candidate] = None
+    for version in versions:
+        wheels, index_paths, spellings = found[version]
+        release = _judge_release(
+            spellings[0], wheels, index_paths, tag_rank,
+            detector if detect else None, assumed, require_index,
+        )
+        releases.append(release)
+        warnings.extend(release.warnings)
+        if release.ranked and chosen is None:
+            chosen = release.ranked[0]
+            if not all_releases:
+                break
+    return Selection(project, str(req), releases, chosen, warnings)
+
+
+def _judge_release(
+    version: str,
+    wheels: List[Tuple[Path, WheelFilename]],
+    index_paths: List[Path],
+    tag_rank: Mapping[str, int],
+    detector: Optional[Detector],
+    assumed: Mapping[str, NamespaceSupport],
+    require_index: bool,
+) -> Release:
+    release = Release(version, sorted(index_paths))
+    index_doc, index_problem = (None, None)
+    if index_paths:
+        index_doc, index_problem = _read_indexes(sorted(index_paths))
+        if index_problem:
+            release.warnings.append(f"{index_problem}; its variant wheels are skipped (uv skips them too)")
+    wheel_docs: List[Tuple[str, VariantDocument]] = []
+    for path, fname in sorted(wheels, key=lambda item: item[0].name):
+        cand = Candidate(path, fname, PLAIN if fname.label is None else (NULL if fname.label == NULL_LABEL else VARIANT),
+                         label=fname.label)
+        release.candidates.append(cand)
+        ranks = [tag_rank[t] for t in ("-".join(tag) for tag in fname.tags()) if t in tag_rank]
+        if not ranks:
+            cand.state = INCOMPATIBLE
+            cand.reasons.append(f"tags {fname.python}-{fname.abi}-{fname.platform} do not fit the target interpreter")
+        else:
+            cand.tag_rank = min(ranks)
+        if cand.kind == PLAIN:
+            continue
+        label = cand.label
+        assert label is not None  # only a plain wheel (handled above) has no label
+        if index_paths and index_doc is None:
+            cand.state, cand.reasons = IGNORED, [f"index unreadable: {index_problem}"]
+            continue
+        if not index_paths and require_index:
+            cand.state, cand.reasons = IGNORED, [
+                f"no {fname.project}-{version}{INDEX_SUFFIX} beside it ({UV} ignores variant wheels without one; "
+                "run `varwheel index DIR`)"
+            ]
+            continue
+        if index_doc is not None and label not in index_doc.variants:
+            cand.state, cand.reasons = IGNORED, [f"label {label!r} is not listed in {_names(index_paths)} (uv ignores it)"]
+            continue
+        inner, problem = _wheel_variant(path)
+        if problem is not None or inner is None:
+            cand.state, cand.reasons = IGNORED, [problem or "no variant.json inside (uv refuses such a wheel)"]
+            continue
+        inner_label, inner_doc = inner
+        inner_desc = inner_doc.variants[inner_label]
+        if index_doc is not None:
+            cand.description = index_doc.variants[label]
+            if inner_desc != cand.description:
+                cand.state, cand.reasons = IGNORED, [
+                    f"inconsistent: {_names(index_paths)} says {label!r} is {cand.description.strings() or 'null'} but "
+                    f"its variant.json says {inner_desc.strings() or 'null'}; fix the index (`varwheel index`)"
+                ]
+        else:
+            cand.description = inner_desc
+            wheel_docs.append((path.name, inner_doc))
+    if index_doc is not None:
+        release.document, release.metadata_source = index_doc, "index"
+    elif wheel_docs:
+        try:
+            release.document = merge_documents(wheel_docs)
+        except InconsistentVariants as exc:
+            raise InconsistentVariants(f"the variant wheels of version {version} disagree: {exc}") from None
+        release.metadata_source = "wheels"
+        release.warnings.append(
+            f"no {release.candidates[0].filename.project}-{version}{INDEX_SUFFIX} found: ranked with the wheels' own "
+            f"variant.json; {UV} ignores variant wheels without that file (run `varwheel index DIR`, "
+            "or pass --require-index to see what uv picks)"
+        )
+    _resolve_support(release, detector, assumed)
+    order = release.document.default_priorities if release.document else []
+    for cand in release.candidates:
+        if cand.state != COMPATIBLE or cand.kind == PLAIN:
+            continue
+        assert cand.description is not None
+        cand.evaluation = evaluate(cand.description, order, release.support, release.unsupported)
+        if not cand.evaluation.compatible:
+            cand.state = INCOMPATIBLE
+            grouped: Dict[str, List[str]] = {}
+            for failure in cand.evaluation.failures:
+                grouped.setdefault(failure.why, []).append(
+                    f"{failure.namespace} :: {failure.feature} :: {', '.join(failure.values)}")
+            cand.reasons.extend(f"{'; '.join(props)} ({why})" for why, props in grouped.items())
+    good = [c for c in release.candidates if c.state == COMPATIBLE]
+    builds = sorted({_build_key(c.filename) for c in good}, reverse=True)
+    build_rank = {b: i for i, b in enumerate(builds)}
+    good.sort(key=lambda c: _candidate_key(c, build_rank))
+    for i, cand in enumerate(good, 1):
+        cand.rank = i
+    return release
+
+
+def _build_key(fname: WheelFilename) -> Tuple:
+    """pip's build-tag order: no tag < any tag; then (leading integer, rest)."""
+    if not fname.build:
+        return (-1, "")
+    digits = len(fname.build) - len(fname.build.lstrip("0123456789"))
+    return (int(fname.build[:digits]), fname.build[digits:])
+
+
+def _candidate_key(cand: Candidate, build_rank: Mapping[Tuple, int]) -> Tuple:
+    if cand.kind == VARIANT:
+        assert cand.evaluation is not None and cand.label is not None
+        vkey = variant_sort_key(cand.evaluation.key, cand.label)
+    else:
+        vkey = ((), "")
+    return (_GROUP[cand.kind], vkey, cand.tag_rank, build_rank[_build_key(cand.filename)])
+
+
+def _names(paths: Sequence[Path]) -> str:
+    return ", ".join(p.name for p in paths)

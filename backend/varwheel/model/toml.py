@@ -1,0 +1,33 @@
+"""``tomllib`` on Python >= 3.11, ``tomli`` before (the only conditional dependency)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Dict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old Pythons only
+    import tomli as tomllib
+
+from varwheel.errors import InvalidPyproject
+
+__all__ = ["load_toml"]
+
+
+def load_toml(path: "str | Path") -> Dict[str, Any]:
+    """Read a TOML file; a missing or malformed file is :class:`InvalidPyproject`."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data: Dict[str, Any] = tomllib.load(fh)
+            return data
+    except FileNotFoundError:
+        raise InvalidPyproject(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidPyproject(f"{path}: is a directory, expected a pyproject.toml file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidPyproject(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidPyproject(f"{path}: not UTF-8: {exc}") from None

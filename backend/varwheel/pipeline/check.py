@@ -1,0 +1,686 @@
+"""Check wheels and folders of wheels before publishing them (``varwheel check``).
+
+Installers check little: uv does not verify RECORD hashes, and a label that
+means two things in two wheels makes its choice depend on which file it read
+first.  :func:`check_paths` looks at everything a release needs to be right
+and reports *findings* (an ``error`` or a ``warning``, each with a stable
+``code``) instead of stopping at the first one.
+
+Per wheel (:func:`check_wheel`):
+
+==========================  =====================================================
+code                        what
+==========================  =====================================================
+``filename``                the (variant) wheel filename grammar, spec section 3
+``structure``               a readable zip, safe member names, exactly one
+                            ``.dist-info`` matching the name, RECORD and WHEEL
+``record-hash``             a member's sha256 differs from RECORD (changed after
+                            RECORD was written)
+``record-size``             a member's size differs from RECORD
+``record-unlisted``         a member RECORD does not list
+``record-missing-member``   a RECORD row for a member the wheel lacks
+``record-duplicate``        RECORD lists a path twice
+``record-unreadable``       RECORD unparsable, a member that cannot be inflated,
+                            a hash algorithm nobody accepts
+``variant-json``            variant.json is not valid against its schema
+``providers-priorities``    providers and ``default-priorities.namespace``
+                            disagree, or a variant uses an unlisted namespace
+``static-properties``       a value outside its provider's ``static-properties``
+``label-mismatch``          the filename's label differs from variant.json's
+``label-without-metadata``  a labelled filename but no variant.json
+``deferred-label``          (warning) variant.json inside, plain name outside:
+                            run ``varwheel relabel`` before publishing
+``hash-label``              (warning) a label shaped like a hash label that is
+                            not the hash of the properties
+``label-length``            (warning) a label over 16 characters
+``provider-unsupported``    (warning) a provider naming one of uv's built-in
+                            providers in a form uv 0.13.9 skips (a specifier
+                            excluding its version, a wrong plugin-api, ...)
+``no-providers``            (warning) pep825 format: uv cannot evaluate it, only
+                            ``null`` is ever installed
+``feature-unevaluated``     (warning) a property served by one of uv's built-in
+                            providers that does not evaluate its feature
+                            (``x86_64 :: avx512f :: on``): uv never installs it
+``pure-variant``            (warning) a variant whose properties mean compiler
+                            flags, in a pure-Python wheel (``none-any``,
+                            ``Root-Is-Purelib: true``): typically an optional
+                            extension that failed to compile
+==========================  =====================================================
+
+Across the wheels of one release (same name and PEP 440 version), wherever
+they were found: ``version-spelling`` (``1.0`` and ``1.0.0``: one release,
+two spellings), ``label-conflict`` (one label, two property sets),
+``priorities-conflict`` (namespace orders neither equal nor prefixes),
+``provider-conflict``, ``format-conflict`` and, as a warning,
+``duplicate-properties`` (two labels, one property set).
+
+Per folder given: ``index-stale`` (an existing ``*-variants.json`` that
+differs from what the wheels say), ``index-invalid``, and as warnings
+``index-missing`` (uv ignores the variants without it), ``index-orphan``
+(an index for a release with no variant wheels there) and
+``index-unchecked`` (not compared: the wheels disagree among themselves).
+
+Reading cost: the RECORD check streams every member through sha256 once (1
+MiB buffers, memory flat); everything else reads the central directory and
+two small members.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
+from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
+from varwheel.model.document import KNOWN_SCHEMAS, SCHEMA_PEP825, VariantDocument, merge_documents
+from varwheel.model.properties import label_warnings, looks_like_hash_label
+from varwheel.model.builtins import UV
+from varwheel.wheel.archive import WheelArchive
+
+__all__ = [
+    "ERROR",
+    "WARNING",
+    "Finding",
+    "WheelReport",
+    "ReleaseReport",
+    "FolderReport",
+    "CheckReport",
+    "check_wheel",
+    "check_release",
+    "check_folder",
+    "check_paths",
+]
+
+ERROR = "error"
+WARNING = "warning"
+
+def _requirement_name(text: str) -> str:
+    """The distribution name at the start of a requirement string (validated by the loader)."""
+    return re.split(r"[\s\[<>=!~;@(]", text.strip(), maxsplit=1)[0]
+
+
+
+
+def _only_label(document: VariantDocument) -> str:
+    """The label of a wheel's variant.json (a report keeps only documents with exactly one)."""
+    return next(iter(document.variants))
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: str
+    code: str
+    message: str
+
+    def to_json(self) -> Dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class _Findings:
+    """A list of findings with error()/warning() shortcuts."""
+
+    def __init__(self) -> None:
+        self.findings: List[Finding] = []
+
+    def error(self, code: str, message: str) -> None:
+        self.findings.append(Finding(ERROR, code, message))
+
+    def warning(self, code: str, message: str) -> None:
+        self.findings.append(Finding(WARNING, code, message))
+
+    @property
+    def errors(self) -> List[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> List[Finding]:
+        return [f for f in self.findings if f.severity == WARNING]
+
+
+@dataclass
+class WheelReport(_Findings):
+    path: Path
+    filename: Optional[WheelFilename] = None
+    #: The filename's label (None: plain name or unparsable name).
+    label: Optional[str] = None
+    #: variant.json, when it is valid.
+    document: Optional[VariantDocument] = None
+    members: int = 0
+
+    def __post_init__(self) -> None:
+        _Findings.__init__(self)
+
+    @property
+    def inner_label(self) -> Optional[str]:
+        return _only_label(self.document) if self.document is not None else None
+
+    def to_json(self) -> Dict[str, Any]:
+        desc = self.document.variants[_only_label(self.document)] if self.document is not None else None
+        return {
+            "path": str(self.path),
+            "label": self.label,
+            "variant_json_label": self.inner_label,
+            "properties": desc.strings() if desc is not None else None,
+            "members": self.members,
+            "errors": [f.to_json() for f in self.errors],
+            "warnings": [f.to_json() for f in self.warnings],
+        }
+
+
+@dataclass
+class ReleaseReport(_Findings):
+    project: str
+    version: str
+    wheels: List[WheelReport] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _Findings.__init__(self)
+
+    @property
+    def labels(self) -> List[str]:
+        return sorted({w.inner_label for w in self.wheels if w.inner_label is not None})
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "project": self.project,
+            "version": self.version,
+            "wheels": [str(w.path) for w in self.wheels],
+            "labels": self.labels,
+            "errors": [f.to_json() for f in self.errors],
+            "warnings": [f.to_json() for f in self.warnings],
+        }
+
+
+@dataclass
+class FolderReport(_Findings):
+    path: Path
+    index_files: List[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        _Findings.__init__(self)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "index_files": self.index_files,
+            "errors": [f.to_json() for f in self.errors],
+            "warnings": [f.to_json() for f in self.warnings],
+        }
+
+
+@dataclass
+class CheckReport:
+    wheels: List[WheelReport] = field(default_factory=list)
+    releases: List[ReleaseReport] = field(default_factory=list)
+    folders: List[FolderReport] = field(default_factory=list)
+
+    def _all(self) -> List[Finding]:
+        out: List[Finding] = []
+        for item in [*self.wheels, *self.releases, *self.folders]:
+            out.extend(item.findings)
+        return out
+
+    @property
+    def errors(self) -> List[Finding]:
+        return [f for f in self._all() if f.severity == ERROR]
+
+    @property
+    def warnings(self) -> List[Finding]:
+        return [f for f in self._all() if f.severity == WARNING]
+
+    def ok(self, *, strict: bool = False) -> bool:
+        return not self.errors and not (strict and self.warnings)
+
+    def to_json(self, *, strict: bool = False) -> Dict[str, Any]:
+        return {
+            "ok": self.ok(strict=strict),
+            "summary": {
+                "wheels": len(self.wheels),
+                "errors": len(self.errors),
+                "warnings": len(self.warnings),
+            },
+            "wheels": [w.to_json() for w in self.wheels],
+            "releases": [r.to_json() for r in self.releases],
+            "folders": [f.to_json() for f in self.folders],
+        }
+
+    def format_text(self) -> str:
+        """The human report: one line per wheel, findings indented under it, a summary."""
+        lines: List[str] = []
+
+        def block(status: str, title: str, item: _Findings) -> None:
+            lines.append(f"{status:<5} {title}")
+            for finding in item.findings:
+                lines.append(f"      {finding.severity} [{finding.code}]: {finding.message}")
+
+        for wheel in self.wheels:
+            status = "FAIL" if wheel.errors else "WARN" if wheel.warnings else "ok"
+            if wheel.document is not None:
+                label = _only_label(wheel.document)
+                props = wheel.document.variants[label].strings()
+                detail = f"variant {label}: {', '.join(props) if props else 'no properties'}"
+            elif wheel.errors:
+                detail = ""
+            else:
+                detail = "plain wheel"
+            block(status, f"{wheel.path}" + (f"  ({detail}; {wheel.members} members)" if detail else ""), wheel)
+        for release in self.releases:
+            if release.findings:
+                status = "FAIL" if release.errors else "WARN"
+                block(status, f"release {release.project} {release.version} "
+                              f"({len(release.wheels)} wheels; labels: {', '.join(release.labels) or 'none'})",
+                      release)
+        for folder in self.folders:
+            status = "FAIL" if folder.errors else "WARN" if folder.warnings else "ok"
+            files = ", ".join(folder.index_files) or "no index file"
+            block(status, f"folder {folder.path}  ({files})", folder)
+        errors, warnings = len(self.errors), len(self.warnings)
+        lines.append(
+            f"checked {len(self.wheels)} wheel(s): {errors} error(s), {warnings} warning(s)"
+        )
+        return "\n".join(lines)
+
+
+# -- one wheel ---------------------------------------------------------------------------------
+
+
+
+
+def _raw_json_checks(raw: bytes, report: WheelReport) -> bool:
+    """The two cross-key rules with their own codes; True when one was reported.
+
+    Run on the raw JSON before the full loader, which would stop at the
+    first problem with a generic message.
+    """
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return False
+    if not isinstance(data, dict) or data.get("$schema") not in KNOWN_SCHEMAS:
+        return False
+    prio = data.get("default-priorities")
+    namespaces = prio.get("namespace") if isinstance(prio, dict) else None
+    variants = data.get("variants")
+    providers = data.get("providers")
+    if not isinstance(namespaces, list) or not isinstance(variants, dict):
+        return False
+    found = False
+    if data["$schema"] != SCHEMA_PEP825 and isinstance(providers, dict):
+        if set(providers) != set(n for n in namespaces if isinstance(n, str)):
+            report.error(
+                "providers-priorities",
+                f"variant.json: default-priorities.namespace {namespaces!r} must list exactly the "
+                f"namespaces of providers {sorted(providers)!r}",
+            )
+            found = True
+    for label, props in variants.items():
+        if not isinstance(props, dict):
+            continue
+        for namespace, features in props.items():
+            if namespace not in namespaces:
+                report.error(
+                    "providers-priorities",
+                    f"variant.json: variants.{label} uses namespace {namespace!r}, which "
+                    "default-priorities.namespace does not list",
+                )
+                found = True
+            provider = providers.get(namespace) if isinstance(providers, dict) else None
+            static = provider.get("static-properties") if isinstance(provider, dict) else None
+            if not isinstance(static, dict) or not isinstance(features, dict):
+                continue
+            for feature, values in features.items():
+                allowed = static.get(feature)
+                if allowed is None:
+                    report.error(
+                        "static-properties",
+                        f"variant.json: variants.{label}: feature {namespace}::{feature} is not declared "
+                        f"in providers.{namespace}.static-properties ({', '.join(static)})",
+                    )
+                    found = True
+                    continue
+                for value in values if isinstance(values, list) else []:
+                    if isinstance(allowed, list) and value not in allowed:
+                        report.error(
+                            "static-properties",
+                            f"variant.json: variants.{label}: value '{namespace} :: {feature} :: {value}' "
+                            f"is not among providers.{namespace}.static-properties.{feature} {allowed!r}",
+                        )
+                        found = True
+    return found
+
+
+def _document_warnings(report: WheelReport, label: str, document: VariantDocument) -> None:
+    desc = document.variants[label]
+    if looks_like_hash_label(label) and label != desc.hash_label():
+        report.warning(
+            "hash-label",
+            f"label {label!r} looks like a hash label, but the properties hash to "
+            f"{desc.hash_label()!r}: readers who recompute it will think the wheel is mislabelled; "
+            "use the hash label or a descriptive one",
+        )
+    for message in label_warnings(label):
+        report.warning("label-length", message)
+    from varwheel.model.builtins import BUILTINS, builtin_for
+
+    builtin_names = {normalize_dist_name(b.package) for b in BUILTINS.values()}
+    for namespace, provider in document.providers.items():
+        named = [r for r in provider.requires if normalize_dist_name(_requirement_name(r)) in builtin_names]
+        if not named:
+            continue  # a plugin or a static provider: nothing uv could have built in
+        matched, reason = builtin_for(namespace, provider)
+        if matched is None:
+            report.warning(
+                "provider-unsupported",
+                f"providers.{namespace}: {UV} skips this provider ({reason}), so it never "
+                "selects these variants; write the entry `varwheel make-variant` writes for "
+                f"{namespace!r} (see docs/make-variant.md)",
+            )
+    if document.schema == SCHEMA_PEP825 and not desc.is_null:
+        report.warning(
+            "no-providers",
+            "variant.json uses the pep825 format (no providers): uv 0.13 cannot evaluate its "
+            "properties and only ever installs the null variant; the providers format is what "
+            "installers read today",
+        )
+
+
+def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
+    """Every per-wheel check; never raises for a bad wheel (that is a finding)."""
+    path = Path(path)
+    report = WheelReport(path)
+    try:
+        report.filename = WheelFilename.parse(path.name)
+        report.label = report.filename.label
+    except InvalidFilename as exc:
+        report.error("filename", str(exc))
+    try:
+        archive = WheelArchive(path, check_name=report.filename is not None)
+    except InvalidInput as exc:
+        report.error("structure", str(exc))
+        return report
+    with archive:
+        report.members = sum(1 for m in archive.members if not m.filename.endswith("/"))
+        try:
+            for problem in archive.record_problems():
+                report.error(problem.code, problem.message)
+        except InvalidInput as exc:
+            report.error("record-unreadable", str(exc))
+        if not archive.has_variant_json():
+            if report.label is not None:
+                report.error(
+                    "label-without-metadata",
+                    f"the filename carries label {report.label!r} but the wheel has no "
+                    f"{archive.variant_json_name}; installers reject it",
+                )
+            return report
+        try:
+            raw = archive.read(archive.variant_json_name)
+        except InvalidInput as exc:  # e.g. a CRC error: a finding, not the end of the run
+            report.error("variant-json", str(exc))
+            return report
+        pure = archive.pure_python()
+    if _raw_json_checks(raw, report):
+        return report
+    try:
+        document = VariantDocument.loads(raw, source="variant.json")
+    except InvalidInput as exc:
+        report.error("variant-json", str(exc))
+        return report
+    if len(document.variants) != 1:
+        report.error(
+            "variant-json",
+            f"variant.json: 'variants' must hold exactly one entry in a wheel, found {len(document.variants)}",
+        )
+        return report
+    report.document = document
+    inner = _only_label(document)
+    if report.label is not None and report.label != inner:
+        report.error(
+            "label-mismatch",
+            f"the filename's label {report.label!r} differs from the label {inner!r} in variant.json; "
+            "installers reject the wheel",
+        )
+    elif report.label is None and report.filename is not None:
+        report.warning(
+            "deferred-label",
+            f"variant.json holds label {inner!r} but the filename has none (a deferred label): "
+            "run `varwheel relabel` before publishing; installers treat it as a plain wheel",
+        )
+    _document_warnings(report, inner, document)
+    _build_warnings(report, inner, document, pure=pure)
+    return report
+
+
+def _build_warnings(report: WheelReport, label: str, document: VariantDocument, *, pure: bool) -> None:
+    """What the build backend warns about, found again in a finished wheel (one rule each)."""
+    from varwheel.model.builtins import describe_unevaluated, unevaluated_properties
+    from varwheel.model.compiler_input import means_compiler_input
+
+    desc = document.variants[label]
+    for prop, builtin in unevaluated_properties(desc, document.providers):
+        report.warning("feature-unevaluated", describe_unevaluated(prop, builtin))
+    if not pure or desc.is_null:
+        return
+    if any(means_compiler_input(p) for p in desc):  # built-in mappings only: a project's are not in the wheel
+        report.warning(
+            "pure-variant",
+            f"variant {label!r} ({', '.join(desc.strings())}) means compiler flags, but the wheel is pure "
+            "Python (none-any, Root-Is-Purelib: true): its extensions were probably not built (a failed optional "
+            "extension falls back to Python); installers would take it as the variant on every machine it matches. "
+            "Rebuild it, or set [tool.varwheel] require-compiled = true to make such builds fail",
+        )
+
+
+# -- several wheels of one release -----------------------------------------------------------------
+
+
+def _names(reports: Sequence[WheelReport]) -> str:
+    return ", ".join(r.path.name for r in reports)
+
+
+def check_release(release: ReleaseReport) -> None:
+    """Cross-wheel rules for the wheels of one release; fills ``release.findings``."""
+    spellings: Dict[str, List[WheelReport]] = {}
+    for w in release.wheels:
+        assert w.filename is not None  # check_paths puts only wheels whose name parsed into a release
+        spellings.setdefault(w.filename.version, []).append(w)
+    if len(spellings) > 1:
+        shown = "; ".join(f"{v!r} in {_names(ws)}" for v, ws in sorted(spellings.items()))
+        release.error(
+            "version-spelling",
+            f"one version spelled {len(spellings)} ways ({shown}): installers treat them as one release "
+            "but the index file needs one spelling; rename or rebuild the wheels so that they agree",
+        )
+    with_doc = [(w, w.document) for w in release.wheels if w.document is not None]
+    if not with_doc:
+        return
+    formats: Dict[bool, List[WheelReport]] = {}
+    for w, doc in with_doc:
+        formats.setdefault(doc.schema == SCHEMA_PEP825, []).append(w)
+    if len(formats) > 1:
+        release.error(
+            "format-conflict",
+            f"wheels use two metadata formats: pep825 in {_names(formats[True])}, providers in "
+            f"{_names(formats[False])}; rebuild them with one --metadata-format",
+        )
+    by_label: Dict[str, Dict[Tuple[str, ...], List[WheelReport]]] = {}
+    for w, doc in with_doc:
+        label = _only_label(doc)
+        props = tuple(doc.variants[label].strings())
+        by_label.setdefault(label, {}).setdefault(props, []).append(w)
+    for label, sets in sorted(by_label.items()):
+        if len(sets) > 1:
+            shown = "; ".join(f"[{', '.join(p) or 'none'}] in {_names(ws)}" for p, ws in sets.items())
+            release.error("label-conflict", f"label {label!r} maps to different properties: {shown}")
+    by_props: Dict[Tuple[str, ...], List[str]] = {}
+    for label, sets in by_label.items():
+        for props in sets:
+            by_props.setdefault(props, []).append(label)
+    for props, labels in by_props.items():
+        if len(labels) > 1:
+            release.warning(
+                "duplicate-properties",
+                f"labels {', '.join(sorted(labels))} all mean [{', '.join(props) or 'none'}]; installers "
+                "treat them as one variant and pick by label name",
+            )
+    longest, longest_doc = max(with_doc, key=lambda item: len(item[1].default_priorities))
+    ref = longest_doc.default_priorities
+    bad = [(w, doc) for w, doc in with_doc if ref[: len(doc.default_priorities)] != doc.default_priorities]
+    if bad:
+        shown = "; ".join(f"{doc.default_priorities!r} in {w.path.name}" for w, doc in bad)
+        release.error(
+            "priorities-conflict",
+            f"default-priorities.namespace must be equal or prefixes of one another: {ref!r} in "
+            f"{longest.path.name} vs {shown}; give every wheel the same [variant.default-priorities]",
+        )
+    by_provider: Dict[str, Dict[str, List[WheelReport]]] = {}
+    for w, doc in with_doc:
+        for namespace, provider in doc.providers.items():
+            key = json.dumps(provider.to_json(), sort_keys=True)
+            by_provider.setdefault(namespace, {}).setdefault(key, []).append(w)
+    for namespace, variants in sorted(by_provider.items()):
+        if len(variants) > 1:
+            shown = "; ".join(f"{k} in {_names(ws)}" for k, ws in variants.items())
+            release.error("provider-conflict", f"providers.{namespace} differs between wheels: {shown}")
+
+
+# -- a folder and its index files ---------------------------------------------------------------
+
+
+def _index_name(project: str, version: str) -> str:
+    from varwheel.model.filename import index_filename
+
+    return index_filename(project, version)
+
+
+def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> None:
+    """Compare the folder's ``*-variants.json`` files with its wheels' releases.
+
+    Content is compared as documents, so an index written by another tool
+    (variantlib's ``generate-index-json``: other whitespace, its own schema
+    URL for the same shape) is up to date when it says the same thing.
+    """
+    from varwheel.model.filename import INDEX_SUFFIX
+    from varwheel.pipeline.index import index_differences
+
+    present = sorted(
+        p.name for p in folder.path.iterdir()
+        if p.name.endswith(INDEX_SUFFIX) and not p.name.startswith(".") and p.is_file()
+    )
+    folder.index_files = present
+    here = folder.path.resolve()
+    expected: Dict[str, Tuple[ReleaseReport, List[WheelReport]]] = {}
+    for release in releases:
+        local = [
+            w for w in release.wheels
+            if w.path.resolve().parent == here and w.label is not None and w.label == w.inner_label
+        ]
+        if local:
+            expected[_index_name(release.project, release.version)] = (release, local)
+    for name, (release, local) in sorted(expected.items()):
+        path = folder.path / name
+        merged = None
+        if not release.errors:
+            try:
+                # Every local wheel has a document: its label equals variant.json's.
+                merged = merge_documents([(w.path.name, w.document) for w in local if w.document is not None])
+            except InconsistentVariants:  # pragma: no cover - check_release reports these first
+                merged = None
+        if merged is None:
+            if path.exists():
+                folder.warning(
+                    "index-unchecked",
+                    f"{name} was not compared with the wheels: they disagree among themselves (see above)",
+                )
+            continue
+        if not path.exists():
+            folder.warning(
+                "index-missing",
+                f"{name} is missing: uv ignores the variant wheels of {release.project} {release.version} "
+                f"without it; run `varwheel index {folder.path}`",
+            )
+            continue
+        try:
+            existing = VariantDocument.loads(path.read_bytes(), source=name)
+        except (OSError, InvalidInput) as exc:
+            folder.error("index-invalid", f"{exc}; run `varwheel index {folder.path}` to rewrite it")
+            continue
+        if not existing.same_content(merged):
+            detail = index_differences(existing, merged)
+            folder.error(
+                "index-stale",
+                f"{name} is out of date: {'; '.join(detail)}; run `varwheel index {folder.path}` to rewrite it",
+            )
+    for name in present:
+        if name in expected:
+            continue
+        try:
+            VariantDocument.loads((folder.path / name).read_bytes(), source=name)
+        except (OSError, InvalidInput) as exc:
+            folder.error("index-invalid", str(exc))
+            continue
+        folder.warning(
+            "index-orphan",
+            f"{name}: no labelled variant wheel of this release is in {folder.path}",
+        )
+
+
+# -- entry point ----------------------------------------------------------------------------------
+
+
+def check_paths(paths: Sequence["str | os.PathLike[str]"]) -> CheckReport:
+    """Check wheels and folders of wheels.
+
+    Raises :class:`InvalidInput` only for bad usage: a path that does not
+    exist, a file that is not a ``.whl``, a folder without wheels.
+    Everything wrong *inside* a wheel or folder is a finding.
+    """
+    from varwheel.wheel.scan import wheel_paths
+
+    if not paths:
+        raise InvalidInput("give at least one wheel or folder to check")
+    files: List[Path] = []
+    folders: List[Path] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            found = wheel_paths(path)
+            if not found:
+                raise InvalidInput(f"{path}: holds no .whl files to check")
+            folders.append(path)
+            files.extend(found)
+        elif path.is_file():
+            if not path.name.endswith(".whl"):
+                raise InvalidInput(f"{path}: not a .whl file; give wheels or folders of wheels")
+            files.append(path)
+        else:
+            raise InvalidInput(f"{path}: no such file or directory")
+    seen = set()
+    report = CheckReport()
+    for path in files:
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        report.wheels.append(check_wheel(path))
+    # One release per name and PEP 440 version, as installers and `index` see it
+    # (1.0 and 1.0.0 are one release; check_release reports the two spellings).
+    groups: Dict[Tuple[str, object], ReleaseReport] = {}
+    for wheel in report.wheels:
+        if wheel.filename is None:
+            continue
+        release_key = (wheel.filename.project, version_key(wheel.filename.version))
+        groups.setdefault(release_key, ReleaseReport(wheel.filename.project, wheel.filename.version)).wheels.append(wheel)
+    for release in sorted(groups.values(), key=lambda r: (r.project, r.version)):
+        check_release(release)
+        report.releases.append(release)
+    for folder in folders:
+        folder_report = FolderReport(folder)
+        check_folder(folder_report, report.releases)
+        report.folders.append(folder_report)
+    return report
+
