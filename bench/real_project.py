@@ -176,7 +176,7 @@ def cpu_flags() -> set:
         text = Path("/proc/cpuinfo").read_text()
     except OSError:
         return set()
-    line = next((l for l in text.splitlines() if l.startswith("flags")), "")
+    line = next((row for row in text.splitlines() if row.startswith("flags")), "")
     return set(line.split(":", 1)[-1].split())
 
 
@@ -206,11 +206,11 @@ def build_wheelhouse(work: Path, rev: Optional[str]) -> Path:
     out = work / "wheelhouse"
     src = work / "varwheel-src"
     if rev is None:
-        shutil.copytree(
-            ROOT,
-            src,
-            ignore=shutil.ignore_patterns(".*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", "tests", "examples", "bench", "fixtures"),
-        )
+        # What a wheel of varwheel is made of, and nothing else (the package has a build/ folder of its own).
+        src.mkdir()
+        for name in ("pyproject.toml", "README.md"):
+            shutil.copy2(ROOT / name, src / name)
+        shutil.copytree(ROOT / "backend", src / "backend", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     else:  # git archive reads the commit; the working tree is not touched
         src.mkdir()
         archive = work / "varwheel-rev.tar"
