@@ -46,7 +46,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.model.filename import WheelFilename
@@ -76,9 +76,15 @@ __all__ = [
 Key = Tuple[int, int, int]
 _SENTINEL = (1 << 30, 0, 0)
 
-# candidate kinds and states
-VARIANT, NULL, PLAIN = "variant", "null", "plain"
-COMPATIBLE, INCOMPATIBLE, IGNORED = "compatible", "incompatible", "ignored"
+#: What a candidate wheel is, and what became of it.
+Kind = Literal["variant", "null", "plain"]
+State = Literal["compatible", "incompatible", "ignored"]
+VARIANT: Kind = "variant"
+NULL: Kind = "null"
+PLAIN: Kind = "plain"
+COMPATIBLE: State = "compatible"
+INCOMPATIBLE: State = "incompatible"
+IGNORED: State = "ignored"
 _GROUP = {VARIANT: 0, NULL: 1, PLAIN: 2}
 
 
@@ -250,10 +256,10 @@ class Candidate:
 
     path: Path
     filename: WheelFilename
-    kind: str  # variant | null | plain
+    kind: Kind
     label: Optional[str] = None
     description: Optional[VariantDescription] = None
-    state: str = COMPATIBLE  # compatible | incompatible | ignored
+    state: State = COMPATIBLE
     reasons: List[str] = field(default_factory=list)
     evaluation: Optional[Evaluation] = None
     tag_rank: Optional[int] = None

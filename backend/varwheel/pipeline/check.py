@@ -72,7 +72,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
 from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
@@ -95,8 +95,10 @@ __all__ = [
     "check_paths",
 ]
 
-ERROR = "error"
-WARNING = "warning"
+#: How bad a finding is: an error fails ``check``; a warning does with ``--strict``.
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 def _requirement_name(text: str) -> str:
     """The distribution name at the start of a requirement string (validated by the loader)."""
@@ -112,7 +114,7 @@ def _only_label(document: VariantDocument) -> str:
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str
+    severity: Severity
     code: str
     message: str
 
