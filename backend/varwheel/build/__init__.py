@@ -11,9 +11,11 @@
 
     $ python -m build -w -Cvariant=x86_64::level::v3        # -> *-fa7c1393.whl, built with -march=x86-64-v3
 
-Every hook removes varwheel's config settings (:mod:`varwheel.build.settings`)
-before calling the inner backend's hook of the same name, with the same
-parameter names.  Without variant settings a hook is exactly the inner
+Every hook is one line over one implementation (:func:`_run` for the hooks
+that write into a folder, :func:`_requires` for the ``get_requires`` ones):
+varwheel's config settings (:mod:`varwheel.build.settings`) are removed before
+the inner backend's hook of the same name is called, with the same
+arguments.  Without variant settings a hook is exactly the inner
 backend's (same wheel, same name).  With them:
 
 * ``build_wheel``: properties -> compiler input (:mod:`varwheel.build.flags`), CUDA
@@ -27,6 +29,11 @@ backend's (same wheel, same name).  With them:
   metadata directory;
 * ``build_editable``: the flags, never a label nor ``variant.json``;
 * ``build_sdist``: validates the settings, never builds a variant.
+
+Under pip (which rejects labelled wheel names) the label is deferred by
+itself; compiler input that ends in a pure-Python wheel is a warning (an
+error with ``[tool.varwheel] require-compiled``); a property uv's built-in
+provider cannot evaluate is a warning.
 
 The optional hooks (``prepare_metadata_for_build_wheel``, ``build_editable``,
 ``get_requires_for_build_editable``, ``prepare_metadata_for_build_editable``)
@@ -50,7 +57,10 @@ from varwheel.errors import InvalidInput
 TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs ~10 ms per hook
 if TYPE_CHECKING:  # pragma: no cover - kept out of the import path: every hook pays for imports
     from pathlib import Path
-    from typing import Any, Callable, Dict, List, Mapping, Optional
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+
+    #: What frontends pass as config_settings (PEP 517: strings, or lists of strings).
+    ConfigSettings = Dict[str, Union[str, List[str]]]
 
 __all__ = [
     "build_wheel",
@@ -329,56 +339,62 @@ def _settings(config_settings):
     return parse_settings(config_settings)
 
 
-# -- mandatory hooks ------------------------------------------------------------------
-@_user_errors
-def get_requires_for_build_wheel(config_settings=None):
+# -- the one implementation behind every hook ---------------------------------------------------------
+#: Hooks that compile, so the CUDA toolkit is checked before the inner backend runs.
+_COMPILING_HOOKS = ("build_wheel", "build_editable")
+
+
+def _requires(hook: str, config_settings: "Optional[ConfigSettings]") -> "List[str]":
+    """A ``get_requires_for_build_*`` hook: settings validated, then the inner hook's answer (or none)."""
     project = _project()
     settings, rest = _settings(config_settings)
-    if settings.requested:
-        _Plan(project, settings, rest, hook="get_requires_for_build_wheel", check_toolchain=False)
-    hook = getattr(_inner(project), "get_requires_for_build_wheel", None)
-    return list(hook(rest)) if hook is not None else []
+    if settings.requested and hook != "get_requires_for_build_sdist":
+        _Plan(project, settings, rest, hook=hook, check_toolchain=False)
+    inner_hook = getattr(_inner(project), hook, None)
+    return list(inner_hook(rest)) if inner_hook is not None else []
 
 
-@_user_errors
-def get_requires_for_build_sdist(config_settings=None):
-    project = _project()
-    settings, rest = _settings(config_settings)
-    hook = getattr(_inner(project), "get_requires_for_build_sdist", None)
-    return list(hook(rest)) if hook is not None else []
+def _run(hook: str, directory: str, config_settings: "Optional[ConfigSettings]", *more: "Any") -> str:
+    """Every hook that writes into ``directory``: the inner hook alone, or through a variant plan.
 
-
-@_user_errors
-def build_sdist(sdist_directory, config_settings=None):
-    """An sdist is never a variant: settings are validated, then removed."""
-    project = _project()
-    settings, rest = _settings(config_settings)
-    if settings.requested:
-        _Plan(project, settings, rest, hook="build_sdist", check_toolchain=False)
-    return _inner(project).build_sdist(sdist_directory, rest)
-
-
-@_user_errors
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    import shutil
-    import tempfile
-
-    from varwheel.wheel.make import make_variant
-
+    ``more`` is the rest of the hook's arguments (``metadata_directory``),
+    passed on as the frontend gave them.
+    """
     project = _project()
     settings, rest = _settings(config_settings)
     inner = _inner(project)
     if not settings.requested:
-        return inner.build_wheel(wheel_directory, rest, metadata_directory)
-    plan = _Plan(project, settings, rest, hook="build_wheel", check_toolchain=True)
-    defer = _defer_label(settings)
-    plan.announce("building")
+        return str(getattr(inner, hook)(directory, rest, *more))
+    plan = _Plan(project, settings, rest, hook=hook, check_toolchain=hook in _COMPILING_HOOKS)
+    if hook == "build_sdist":  # an sdist is never a variant: the settings were validated, then removed
+        return str(inner.build_sdist(directory, rest))
+    if hook == "build_wheel":
+        return _variant_wheel(plan, directory, *more)
+    if hook == "build_editable":  # the compiler input, but never a label nor variant.json
+        plan.announce("building (editable, no label)")
+    with _applied(plan.transport):
+        name = str(_call_inner(project, hook, directory, plan.transport.config_settings, *more))
+    if hook == "prepare_metadata_for_build_wheel":
+        from pathlib import Path
+
+        (Path(directory) / name / "variant.json").write_bytes(plan.request.variant_json)
+    return name
+
+
+def _variant_wheel(plan: "_Plan", wheel_directory: str, metadata_directory: "Optional[str]" = None) -> str:
+    """The inner wheel, built into a temporary folder, rewritten into ``wheel_directory`` as the variant."""
+    import shutil
+    import tempfile
     from pathlib import Path
 
+    from varwheel.wheel.make import make_variant
+
+    defer = _defer_label(plan.settings)
+    plan.announce("building")
     tmp = Path(tempfile.mkdtemp(prefix="varwheel-inner-"))
     try:
         with _applied(plan.transport):
-            name = _call_inner(project, "build_wheel", str(tmp), plan.transport.config_settings, metadata_directory)
+            name = _call_inner(plan.project, "build_wheel", str(tmp), plan.transport.config_settings, metadata_directory)
         plan.check_compiled(tmp / name)
         if defer:
             _warn_if_replacing_another_variant(Path(wheel_directory) / name, plan.request.label)
@@ -386,7 +402,7 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         out = make_variant(tmp / name, wheel_directory, plan.request, force=True, defer_label=defer)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if defer and not settings.defer_label:
+    if defer and not plan.settings.defer_label:
         _say(
             f"pip cannot take a labelled wheel name, so label {plan.request.label} is deferred: {out.name} "
             f"carries variant.json; add the label with: varwheel relabel {out.name} (in the folder pip wrote it to)"
@@ -422,57 +438,50 @@ def _warn_if_replacing_another_variant(dest, label: str) -> None:
         )
 
 
-# -- optional hooks (present only when the inner backend has them) --------------------------
+# -- the hooks (PEP 517, PEP 660) ---------------------------------------------------------------------
 @_user_errors
-def _prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    project = _project()
-    settings, rest = _settings(config_settings)
-    inner = _inner(project)
-    if not settings.requested:
-        return inner.prepare_metadata_for_build_wheel(metadata_directory, rest)
-    plan = _Plan(project, settings, rest, hook="prepare_metadata_for_build_wheel", check_toolchain=False)
-    with _applied(plan.transport):
-        name = _call_inner(project, "prepare_metadata_for_build_wheel", metadata_directory, plan.transport.config_settings)
-    from pathlib import Path
-
-    target = Path(metadata_directory) / name / "variant.json"
-    target.write_bytes(plan.request.variant_json)
-    return name
+def get_requires_for_build_wheel(config_settings: "Optional[ConfigSettings]" = None) -> "List[str]":
+    return _requires("get_requires_for_build_wheel", config_settings)
 
 
 @_user_errors
-def _build_editable(wheel_directory, config_settings=None, metadata_directory=None):
-    """Editable wheels get the compiler input but never a label nor variant.json."""
-    project = _project()
-    settings, rest = _settings(config_settings)
-    inner = _inner(project)
-    if not settings.requested:
-        return inner.build_editable(wheel_directory, rest, metadata_directory)
-    plan = _Plan(project, settings, rest, hook="build_editable", check_toolchain=True)
-    plan.announce("building (editable, no label)")
-    with _applied(plan.transport):
-        return _call_inner(project, "build_editable", wheel_directory, plan.transport.config_settings, metadata_directory)
+def get_requires_for_build_sdist(config_settings: "Optional[ConfigSettings]" = None) -> "List[str]":
+    return _requires("get_requires_for_build_sdist", config_settings)
 
 
 @_user_errors
-def _get_requires_for_build_editable(config_settings=None):
-    project = _project()
-    settings, rest = _settings(config_settings)
-    if settings.requested:
-        _Plan(project, settings, rest, hook="get_requires_for_build_editable", check_toolchain=False)
-    return list(_inner(project).get_requires_for_build_editable(rest))
+def build_sdist(sdist_directory: str, config_settings: "Optional[ConfigSettings]" = None) -> str:
+    return _run("build_sdist", sdist_directory, config_settings)
 
 
 @_user_errors
-def _prepare_metadata_for_build_editable(metadata_directory, config_settings=None):
-    project = _project()
-    settings, rest = _settings(config_settings)
-    inner = _inner(project)
-    if not settings.requested:
-        return inner.prepare_metadata_for_build_editable(metadata_directory, rest)
-    plan = _Plan(project, settings, rest, hook="prepare_metadata_for_build_editable", check_toolchain=False)
-    with _applied(plan.transport):
-        return _call_inner(project, "prepare_metadata_for_build_editable", metadata_directory, plan.transport.config_settings)
+def build_wheel(
+    wheel_directory: str, config_settings: "Optional[ConfigSettings]" = None, metadata_directory: "Optional[str]" = None
+) -> str:
+    return _run("build_wheel", wheel_directory, config_settings, metadata_directory)
+
+
+# Present only when the inner backend has them (see __getattr__).
+@_user_errors
+def _prepare_metadata_for_build_wheel(metadata_directory: str, config_settings: "Optional[ConfigSettings]" = None) -> str:
+    return _run("prepare_metadata_for_build_wheel", metadata_directory, config_settings)
+
+
+@_user_errors
+def _build_editable(
+    wheel_directory: str, config_settings: "Optional[ConfigSettings]" = None, metadata_directory: "Optional[str]" = None
+) -> str:
+    return _run("build_editable", wheel_directory, config_settings, metadata_directory)
+
+
+@_user_errors
+def _get_requires_for_build_editable(config_settings: "Optional[ConfigSettings]" = None) -> "List[str]":
+    return _requires("get_requires_for_build_editable", config_settings)
+
+
+@_user_errors
+def _prepare_metadata_for_build_editable(metadata_directory: str, config_settings: "Optional[ConfigSettings]" = None) -> str:
+    return _run("prepare_metadata_for_build_editable", metadata_directory, config_settings)
 
 
 _OPTIONAL_IMPL = {
