@@ -59,9 +59,6 @@ def run(args: argparse.Namespace) -> int:
         project=project,
         metadata_format=args.metadata_format,
     )
-    for message in request.warnings:
-        warn(message)
-
     # Check every input (structure; RECORD with --verify) before writing
     # anything, so that a bad third wheel does not leave two outputs behind.
     batch = OutputBatch(args.outdir)
@@ -71,6 +68,9 @@ def run(args: argparse.Namespace) -> int:
             if args.verify:
                 archive.verify_record()
         batch.plan(dest, src)
+    # Warnings once the plan stands: a refused run prints its one error line only.
+    for message in request.warnings:
+        warn(message)
     with batch:
         for dest, src in batch.planned:
             batch.write(dest, functools.partial(make_variant, src, args.outdir, request, force=args.force))

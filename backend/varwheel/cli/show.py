@@ -114,11 +114,11 @@ def _show_index(path: str) -> "tuple[Dict[str, Any], List[str]]":
     from pathlib import Path
 
     from varwheel.errors import InvalidInput
-    from varwheel.model.document import VariantDocument
+    from varwheel.model.document import VariantDocument, read_document_file
 
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw = read_document_file(p)
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read ({exc.strerror})") from None
     doc = VariantDocument.loads(raw, source=p.name)

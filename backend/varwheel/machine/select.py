@@ -50,7 +50,7 @@ from typing import Callable, Dict, Iterable, List, Literal, Mapping, Optional, S
 
 from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.model.filename import WheelFilename
-from varwheel.model.document import SCHEMA_PEP825, VariantDocument, merge_documents
+from varwheel.model.document import SCHEMA_PEP825, VariantDocument, merge_documents, read_document_file
 from varwheel.model.properties import NULL_LABEL, Property, VariantDescription
 from varwheel.model.filename import INDEX_SUFFIX
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
@@ -427,9 +427,11 @@ def _read_indexes(paths: List[Path]) -> Tuple[Optional[VariantDocument], Optiona
     docs = []
     for path in paths:
         try:
-            raw = path.read_bytes()
+            raw = read_document_file(path)
         except OSError as exc:
             return None, f"{path}: cannot read it ({exc.strerror or exc})"
+        except InvalidInput as exc:
+            return None, str(exc)
         try:
             docs.append((str(path), VariantDocument.loads(raw, source=str(path))))
         except InvalidInput as exc:

@@ -14,7 +14,9 @@ same bytes, which keeps rewritten wheels reproducible.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
@@ -38,7 +40,35 @@ __all__ = [
     "Provider",
     "VariantDocument",
     "merge_documents",
+    "read_document_file",
+    "MAX_DOCUMENT_BYTES",
 ]
+
+#: The most a ``*-variants.json`` file read from disk may hold (real ones are a few KiB).
+MAX_DOCUMENT_BYTES = 16 << 20
+
+
+def read_document_file(path: "str | os.PathLike[str]") -> bytes:
+    """The bytes of a ``*-variants.json`` file, for :meth:`VariantDocument.loads`.
+
+    Refuses, as :class:`InvalidMetadata`, what is not a regular file (a FIFO
+    would block the reader, ``/dev/zero`` never ends; symlinks are followed)
+    and a file over :data:`MAX_DOCUMENT_BYTES`.  ``OSError`` (missing,
+    unreadable) propagates for the caller to word.
+    """
+    # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting for one.
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InvalidMetadata(f"{path}: is a directory, expected a JSON file")
+        if not stat.S_ISREG(mode):
+            raise InvalidMetadata(f"{path}: not a regular file (a FIFO, socket or device), expected a JSON file")
+        raw = fh.read(MAX_DOCUMENT_BYTES + 1)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise InvalidMetadata(f"{path}: larger than {MAX_DOCUMENT_BYTES >> 20} MiB; no variants index is that large")
+    return raw
+
 
 SCHEMA_PROVIDERS = "https://variants-schema.wheelnext.dev/peps/850/v0.2.0.json"
 SCHEMA_PEP825 = "https://variants-schema.wheelnext.dev/peps/825/v0.1.1.json"
@@ -268,7 +298,12 @@ class VariantDocument:
             ) from None
         except (UnicodeDecodeError, ValueError) as exc:
             raise InvalidMetadata(f"{source}: not valid JSON: {exc}") from None
-        return cls.from_json(data, source=source)
+        except RecursionError:
+            raise InvalidMetadata(f"{source}: JSON nested too deeply to read (no variant document nests so deep)") from None
+        try:
+            return cls.from_json(data, source=source)
+        except RecursionError:  # e.g. a deep value inside a key that validation prints
+            raise InvalidMetadata(f"{source}: JSON nested too deeply to read (no variant document nests so deep)") from None
 
     @classmethod
     def from_json(cls, data: Any, *, source: str = "variant.json") -> "VariantDocument":

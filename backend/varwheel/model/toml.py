@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import sys
 from pathlib import Path
 from typing import Any, Dict
@@ -20,6 +21,9 @@ def load_toml(path: "str | Path") -> Dict[str, Any]:
     """Read a TOML file; a missing or malformed file is :class:`InvalidPyproject`."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            # a FIFO would block the reader, a device (/dev/zero) never ends
+            raise InvalidPyproject(f"{path}: not a regular file (a FIFO, socket or device), expected a TOML file")
         with path.open("rb") as fh:
             data: Dict[str, Any] = tomllib.load(fh)
             return data
@@ -29,5 +33,7 @@ def load_toml(path: "str | Path") -> Dict[str, Any]:
         raise InvalidPyproject(f"{path}: is a directory, expected a pyproject.toml file") from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidPyproject(f"{path}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise InvalidPyproject(f"{path}: TOML nested too deeply to read (arrays or inline tables)") from None
     except UnicodeDecodeError as exc:
         raise InvalidPyproject(f"{path}: not UTF-8: {exc}") from None

@@ -76,7 +76,7 @@ from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
 from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
-from varwheel.model.document import KNOWN_SCHEMAS, SCHEMA_PEP825, VariantDocument, merge_documents
+from varwheel.model.document import KNOWN_SCHEMAS, SCHEMA_PEP825, VariantDocument, merge_documents, read_document_file
 from varwheel.model.properties import label_warnings, looks_like_hash_label
 from varwheel.model.builtins import UV
 from varwheel.wheel.archive import WheelArchive
@@ -300,7 +300,7 @@ def _raw_json_checks(raw: bytes, report: WheelReport) -> bool:
     """
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # the full loader reports it
         return False
     if not isinstance(data, dict) or data.get("$schema") not in KNOWN_SCHEMAS:
         return False
@@ -571,7 +571,8 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
 
     present = sorted(
         p.name for p in folder.path.iterdir()
-        if p.name.endswith(INDEX_SUFFIX) and not p.name.startswith(".") and p.is_file()
+        # not only regular files: a FIFO or a link to a device there is a finding (never read)
+        if p.name.endswith(INDEX_SUFFIX) and not p.name.startswith(".") and p.exists() and not p.is_dir()
     )
     folder.index_files = present
     here = folder.path.resolve()
@@ -607,7 +608,7 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
             )
             continue
         try:
-            existing = VariantDocument.loads(path.read_bytes(), source=name)
+            existing = VariantDocument.loads(read_document_file(path), source=name)
         except (OSError, InvalidInput) as exc:
             folder.error("index-invalid", f"{exc}; run `varwheel index {folder.path}` to rewrite it")
             continue
@@ -621,7 +622,7 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
         if name in expected:
             continue
         try:
-            VariantDocument.loads((folder.path / name).read_bytes(), source=name)
+            VariantDocument.loads(read_document_file(folder.path / name), source=name)
         except (OSError, InvalidInput) as exc:
             folder.error("index-invalid", str(exc))
             continue

@@ -52,7 +52,7 @@ from typing import Dict, List, Optional, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputError, OutputExists
 from varwheel.model.filename import WheelFilename, index_filename, version_key
-from varwheel.model.document import VariantDocument, merge_documents
+from varwheel.model.document import VariantDocument, merge_documents, read_document_file
 from varwheel.wheel.archive import WheelArchive
 from varwheel.wheel.scan import wheel_paths
 
@@ -254,11 +254,11 @@ def compare_indexes(docs: Dict[str, VariantDocument], target: "str | os.PathLike
     problems: List[str] = []
     for name, doc in docs.items():
         path = target / name
-        if not path.is_file():
+        if not path.exists():
             problems.append(f"missing: {path}")
             continue
         try:
-            existing = VariantDocument.loads(path.read_bytes(), source=str(path))
+            existing = VariantDocument.loads(read_document_file(path), source=str(path))
         except (OSError, InvalidInput) as exc:
             problems.append(f"unreadable: {path}: {exc}")
             continue

@@ -5,7 +5,10 @@ the central directory (ZIP64 included); members are read on demand.  Opening
 checks the structure every varwheel command relies on, so that a malformed
 wheel is rejected before anything is written:
 
-* a readable zip with no absolute, ``..`` or duplicate member names;
+* a regular file (never a FIFO or device, which would block or never end);
+* a readable zip (no member needing a zip version above 6.3) with no absolute,
+  ``..``, backslashed, control-character (NUL included: judged on the stored
+  name, not zipfile's cut one) or duplicate member names;
 * exactly one top-level ``.dist-info`` directory, matching the filename's
   name and version;
 * ``RECORD`` and ``WHEEL`` in it.
@@ -21,6 +24,8 @@ import csv
 import hashlib
 import io
 import os
+import stat
+import struct
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -38,6 +43,7 @@ __all__ = [
     "WheelArchive",
     "RecordRow",
     "parse_record",
+    "require_regular_file",
     "format_record",
     "record_hash",
     "VARIANT_JSON",
@@ -115,12 +121,18 @@ def parse_record(raw: bytes, *, source: str = "RECORD") -> List[RecordRow]:
     except UnicodeDecodeError as exc:
         raise InvalidWheel(f"{source}: not UTF-8: {exc}") from None
     rows: List[RecordRow] = []
-    for lineno, row in enumerate(csv.reader(io.StringIO(text, newline="")), 1):
-        if not row:
-            continue
-        if len(row) != 3:
-            raise InvalidWheel(f"{source}, line {lineno}: expected 3 fields (path,hash,size), found {len(row)}: {row!r}")
-        rows.append(RecordRow(*row))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if len(row) != 3:
+                raise InvalidWheel(
+                    f"{source}, line {reader.line_num}: expected 3 fields (path,hash,size), found {len(row)}: {row!r}"
+                )
+            rows.append(RecordRow(*row))
+    except csv.Error as exc:  # a field over csv's size limit, a NUL, a broken quote
+        raise InvalidWheel(f"{source}, line {reader.line_num}: not a valid RECORD line ({exc})") from None
     return rows
 
 
@@ -130,6 +142,84 @@ def format_record(rows: List[RecordRow]) -> bytes:
     for row in rows:
         writer.writerow(row.as_list())
     return out.getvalue().encode("utf-8")
+
+
+def require_regular_file(path: Path, what: str = "a wheel file") -> os.stat_result:
+    """``os.stat(path)`` (symlinks followed), refusing anything but a regular file.
+
+    A FIFO would block the reader forever and a device (``/dev/zero``) never
+    ends: neither is opened.  Raises :class:`InvalidWheel`.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise InvalidWheel(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InvalidWheel(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidWheel(f"{path}: is a directory, expected {what}")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidWheel(f"{path}: not a regular file (a FIFO, socket or device), expected {what}")
+    return info
+
+
+#: A central directory entry's fixed part (see the zip APPNOTE, 4.3.12).
+_CENTRAL_ENTRY = struct.Struct("<4sBBBBHHHHIIIHHHHHII")
+_EOCD_ENTRY = struct.Struct("<4sHHHHIIH")
+
+
+def _member_needing_newer_zip(path: Path, limit: int) -> Optional[str]:
+    """The first member whose "version needed to extract" is above ``limit``, if one is found.
+
+    Only used to name the member when :mod:`zipfile` refuses the archive
+    (it does not say which); best effort, ``None`` when the directory cannot be walked.
+    """
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            tail_start = max(0, size - (_EOCD_ENTRY.size + 0xFFFF))
+            fh.seek(tail_start)
+            tail = fh.read()
+            at = tail.rfind(b"PK\x05\x06")
+            if at < 0 or at + _EOCD_ENTRY.size > len(tail):
+                return None
+            cd_size = _EOCD_ENTRY.unpack_from(tail, at)[5]
+            end = tail_start + at
+            locator = at - 20
+            if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+                (eocd64_offset,) = struct.unpack_from("<Q", tail, locator + 8)
+                fh.seek(eocd64_offset)
+                record = fh.read(56)
+                if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                    (cd_size,) = struct.unpack_from("<Q", record, 40)
+                    end = eocd64_offset
+            # Data prepended to the archive shifts every offset (zipfile's "concat").
+            start = end - cd_size
+            if start < 0:
+                return None
+            fh.seek(start)
+            done = 0
+            while done < cd_size:
+                fixed = fh.read(_CENTRAL_ENTRY.size)
+                if len(fixed) != _CENTRAL_ENTRY.size or fixed[:4] != b"PK\x01\x02":
+                    return None
+                fields = _CENTRAL_ENTRY.unpack(fixed)
+                flags, name_len, extra_len, comment_len = fields[5], fields[12], fields[13], fields[14]
+                raw_name = fh.read(name_len)
+                fh.seek(extra_len + comment_len, os.SEEK_CUR)
+                if fields[3] > limit:
+                    return raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+                done += _CENTRAL_ENTRY.size + name_len + extra_len + comment_len
+    except (OSError, struct.error):
+        return None
+    return None
+
+
+def _is_unsafe_name(name: str) -> bool:
+    """Absolute, ``..``, a drive letter, a backslash or a control character (NUL included)."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        return True
+    return name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":") or ".." in name.split("/")
 
 
 def _dist_info_matches(dist_info: str, fname: WheelFilename) -> bool:
@@ -153,12 +243,21 @@ class WheelArchive:
             if check_name:
                 raise
             self.filename = None  # type: ignore[assignment]
+        require_regular_file(self.path)
         try:
             self.zip = zipfile.ZipFile(self.path)
         except FileNotFoundError:
             raise InvalidWheel(f"{self.path}: no such file") from None
         except IsADirectoryError:
             raise InvalidWheel(f"{self.path}: is a directory, expected a wheel file") from None
+        except NotImplementedError as exc:
+            # zipfile refuses a member needing a newer zip version than it reads (above 6.3)
+            member = _member_needing_newer_zip(self.path, getattr(zipfile, "MAX_EXTRACT_VERSION", 63))
+            which = f"member {member!r}" if member is not None else "a member"
+            raise InvalidWheel(
+                f"{self.path}: {which} needs a newer zip version than Python's zipfile, "
+                f"and so pip, can extract ({exc}, at most 6.3 is read); rebuild the wheel with a standard zip writer"
+            ) from None
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise InvalidWheel(f"{self.path}: not a readable zip archive ({exc})") from None
         try:
@@ -183,10 +282,14 @@ class WheelArchive:
         seen: Dict[str, int] = {}
         top_dist_infos = set()
         for info in self.members:
+            # zipfile cuts ``filename`` at a NUL; extractors disagree on what follows: judge the stored name.
+            if _is_unsafe_name(info.orig_filename):
+                raise InvalidWheel(
+                    f"{self.path}: unsafe member name {info.orig_filename!r} "
+                    "(absolute, containing '..', a backslash or a control character)"
+                )
             name = info.filename
             parts = name.split("/")
-            if name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":") or ".." in parts:
-                raise InvalidWheel(f"{self.path}: unsafe member name {name!r} (absolute or containing '..')")
             if info.flag_bits & 0x1:
                 raise InvalidWheel(f"{self.path}: member {name!r} is encrypted")
             seen[name] = seen.get(name, 0) + 1

@@ -11,15 +11,21 @@ from pathlib import Path
 from typing import Optional
 
 from varwheel.model.request import VariantRequest
-from varwheel.wheel.rewrite import rewrite_wheel
+from varwheel.wheel.rewrite import check_label_fits, rewrite_wheel
 from varwheel.wheel.archive import WheelArchive
 
 __all__ = ["make_variant", "variant_output_path"]
 
 
 def variant_output_path(archive: WheelArchive, outdir: "str | os.PathLike[str]", label: Optional[str]) -> Path:
-    """``outdir/<input name with its label replaced by label>`` (``None``: plain name)."""
-    return Path(outdir) / str(archive.filename.with_label(label))
+    """``outdir/<input name with its label replaced by label>`` (``None``: plain name).
+
+    A label that makes the name longer than ``outdir`` allows is :class:`~varwheel.errors.InvalidLabel`.
+    """
+    dest = Path(outdir) / str(archive.filename.with_label(label))
+    if label is not None:
+        check_label_fits(dest, label)
+    return dest
 
 
 def make_variant(

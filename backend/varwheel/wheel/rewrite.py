@@ -40,11 +40,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Type
 
-from varwheel.errors import InvalidInput, InvalidWheel, OutputError, OutputExists, VarwheelError
+from varwheel.errors import InvalidInput, InvalidLabel, InvalidWheel, OutputError, OutputExists, VarwheelError
 from varwheel.model.filename import WheelFilename
 from varwheel.wheel.archive import CHUNK, RecordRow, WheelArchive, format_record, record_hash
 
-__all__ = ["rewrite_wheel", "atomic_output", "copy_file_atomic", "OutputBatch", "new_member_date_time", "same_path"]
+__all__ = [
+    "rewrite_wheel",
+    "atomic_output",
+    "copy_file_atomic",
+    "OutputBatch",
+    "new_member_date_time",
+    "same_path",
+    "name_max",
+    "check_label_fits",
+]
 
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
 _CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
@@ -55,6 +64,38 @@ _U32 = 0xFFFFFFFF
 _U16 = 0xFFFF
 _ZIP_MIN_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 _ZIP_MAX_EPOCH = 4354819198  # 2107-12-31T23:59:58Z
+
+
+#: What :func:`tempfile.mkstemp` adds to :class:`atomic_output`'s prefix: 8 random characters and ``.tmp``.
+_TMP_TAIL = 12
+
+
+def name_max(folder: "str | os.PathLike[str]") -> int:
+    """The longest file name (bytes) ``folder``'s file system takes; its nearest existing parent's if it is missing."""
+    probe = Path(folder).absolute()
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        limit = os.pathconf(probe, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # no pathconf (Windows), or the name is unknown here
+        return 255
+    return limit if limit > 0 else 255
+
+
+def check_label_fits(dest: "str | os.PathLike[str]", label: str) -> None:
+    """Raise :class:`InvalidLabel` when ``label`` makes ``dest``'s name longer than its folder allows.
+
+    Called while outputs are planned, so nothing is written (the file system
+    would refuse the name only at the rename, with "File name too long").
+    """
+    dest = Path(dest)
+    limit = name_max(dest.parent)
+    length = len(os.fsencode(dest.name))
+    if length > limit:
+        raise InvalidLabel(
+            f"label {label!r} is too long: the wheel's file name would be {length} bytes, and "
+            f"{dest.parent} allows at most {limit} (keep labels short: some tools reject labels over 16 characters)"
+        )
 
 
 def same_path(a: "str | os.PathLike[str]", b: "str | os.PathLike[str]") -> bool:
@@ -291,7 +332,11 @@ class atomic_output:
         self.created_dirs = list(reversed(missing))
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{self.dest.name}.", suffix=".tmp", dir=parent)
+            # The temp name must fit where the final name fits: shorten the prefix taken from it.
+            room = max(1, name_max(parent) - _TMP_TAIL - 2)
+            raw_name = os.fsencode(self.dest.name)
+            stem = os.fsdecode(raw_name[:room]) if len(raw_name) > room else self.dest.name
+            fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=parent)
         except OSError as exc:
             self._remove_created_dirs()
             raise OutputError(f"cannot write into {parent}: {exc.strerror or exc}") from None
