@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import os
 import shutil
@@ -344,6 +345,32 @@ class atomic_output:
         self.fh = os.fdopen(fd, "wb")
         return self.fh
 
+    def _link_into_place(self) -> bool:
+        """Create ``dest`` only if it does not exist, in one step (a hard link), and drop the temp name.
+
+        The existence check above and a rename would be two steps: two writers
+        of one destination could both see it free and both "succeed", one
+        output silently lost.  ``os.link`` fails if ``dest`` appeared
+        meanwhile: the loser then compares contents (identical: unchanged) or
+        says the file exists.  False when this file system has no hard links
+        (the caller renames instead: the two-step window remains there).
+        """
+        assert self.tmp is not None
+        try:
+            os.link(self.tmp, self.dest)
+        except FileExistsError:
+            if self.dest.is_file() and filecmp.cmp(self.tmp, self.dest, shallow=False):
+                self.unchanged = True
+                return True
+            raise OutputExists(f"{self.dest} already exists with different content; pass --force to replace it") from None
+        except OSError as exc:
+            if exc.errno in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS):
+                return False
+            raise
+        except (AttributeError, NotImplementedError):  # a platform without os.link
+            return False
+        return True  # the temp name is removed in __exit__'s finally
+
     def _remove_created_dirs(self) -> None:
         for folder in reversed(self.created_dirs):
             try:
@@ -385,10 +412,10 @@ class atomic_output:
                     )
             try:
                 os.chmod(self.tmp, 0o644)
-                os.replace(self.tmp, self.dest)
+                if self.force or not self._link_into_place():
+                    os.replace(self.tmp, self.dest)
             except OSError as exc2:
                 raise OutputError(f"cannot create {self.dest}: {exc2.strerror or exc2}") from None
-            self.tmp = None
             ok = True
         finally:
             if self.tmp is not None:
