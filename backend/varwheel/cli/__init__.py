@@ -14,7 +14,9 @@ modules import heavy things lazily inside ``run``.
 
 Exit status: 0 success, 1 unexpected failure (a bug: the traceback is shown),
 2 bad input or usage (one line, no traceback).  ``check``-style commands also
-use 1 for "problems found".
+use 1 for "problems found".  An interrupted command exits 128 + the signal's
+number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHUP) with one line on
+stderr, after removing what it was writing (see :class:`Terminated`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,69 @@ import argparse
 import importlib
 import pkgutil
 import sys
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from varwheel import __version__
 from varwheel.errors import InvalidInput
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "Terminated"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived: raised by :func:`main`'s handler so the stack unwinds as for Ctrl-C.
+
+    Python's default for these signals ends the process at once, which skips
+    every ``finally`` and leaves ``atomic_output``'s full-size temp file in the
+    output folder.  A :class:`KeyboardInterrupt` subclass, so every place
+    that already lets Ctrl-C through (``except Exception`` does not catch it,
+    ``except KeyboardInterrupt: raise`` passes it on) treats it the same.
+    """
+
+    def __init__(self, signum: int, name: str) -> None:
+        super().__init__(name)
+        self.signum = signum
+        self.name = name
+
+
+def _signals_raise(previous: Dict[int, Any]) -> None:
+    """Turn SIGTERM and SIGHUP into :class:`Terminated`; ``previous`` gets the handlers :func:`_signals_restore` puts back.
+
+    Nothing is installed outside the main thread (``signal.signal`` refuses
+    there) or for a signal that is ignored (``nohup`` ignores SIGHUP: it stays
+    ignored).  Only the first signal raises; more of them while the stack
+    unwinds are ignored, so that they cannot cut the clean-up short.
+    """
+    import signal
+
+    raised: List[int] = []
+
+    def handler(signum: int, frame: object) -> None:
+        if raised:
+            return
+        raised.append(signum)
+        raise Terminated(signum, signal.Signals(signum).name)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)  # Windows has no SIGHUP
+        if signum is None:
+            continue
+        try:
+            old = signal.getsignal(signum)
+            if old == signal.SIG_IGN:
+                continue
+            previous[signum] = old  # first: a signal right after the next line still finds it to put back
+            signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread (or interpreter)
+            previous.pop(signum, None)
+            break
+
+
+def _signals_restore(previous: Dict[int, Any]) -> None:
+    import signal
+
+    for signum, old in previous.items():
+        # None: a handler not set from Python; the default is the closest there is to put back.
+        signal.signal(signum, signal.SIG_DFL if old is None else old)
 
 
 def _command_modules():
@@ -65,7 +124,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args._run(args) or 0)
+        previous: Dict[int, Any] = {}
+        try:
+            _signals_raise(previous)
+            return int(args._run(args) or 0)
+        finally:
+            _signals_restore(previous)
+    except Terminated as exc:
+        print(f"varwheel: interrupted ({exc.name})", file=sys.stderr)
+        return 128 + exc.signum
     except InvalidInput as exc:
         # One line, whatever a library put into the message.
         message = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
