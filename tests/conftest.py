@@ -130,31 +130,18 @@ def uv_bin() -> str:
     return uv
 
 
-_TOP_LEVEL_LITTER = {"build", "dist", "tests", "examples", "bench", "fixtures", "docs"}
-
-
-def _source_only(folder: str, names):
-    """What copying the checkout for a wheel build leaves out: hidden files, caches, and at the top
-    level the outputs and the non-package folders (``backend/varwheel/build/`` is the backend itself)."""
-    top = Path(folder).resolve() == ROOT
-    return {
-        n for n in names
-        if n.startswith(".") or n == "__pycache__" or n.endswith(".egg-info") or (top and n in _TOP_LEVEL_LITTER)
-    }
-
-
 @pytest.fixture(scope="session")
 def varwheel_wheelhouse(tmp_path_factory) -> Path:
     """Build this checkout of varwheel into a wheel once per session."""
     out = tmp_path_factory.mktemp("varwheel-wheelhouse")
     build_dir = tmp_path_factory.mktemp("varwheel-src")
-    # Build from a copy so that the checkout gets no build/ or egg-info litter.
+    # Build from a copy of what a wheel of varwheel is made of (as examples/quickstart/demo.sh
+    # and bench/real_project.py do), so that the checkout gets no build/ or egg-info litter.
     src = build_dir / "varwheel"
-    shutil.copytree(
-        ROOT,
-        src,
-        ignore=_source_only,
-    )
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(ROOT / "backend", src / "backend", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     # Isolated: the project's `license = "MIT"` needs setuptools >= 77, newer than
     # what a test environment may have installed.
     proc = subprocess.run(

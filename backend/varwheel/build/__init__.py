@@ -285,6 +285,7 @@ class _Plan:
         variant label on that wheel would make installers prefer plain Python
         code over the real ``null`` wheel on every machine the variant matches.
         """
+        from varwheel.build.transport import cmake_cuda_architectures
         from varwheel.wheel.archive import WheelArchive
 
         if not self.flags.compiles or self.project.tool.family == "flit-core":
@@ -293,7 +294,7 @@ class _Plan:
             if not archive.pure_python():
                 return
         given = " ".join(self.flags.c or self.flags.cxx or self.flags.cuda or self.flags.link) or (
-            f"CUDA architectures {';'.join(a.cmake for a in self.flags.cuda_archs)}" if self.flags.cuda_archs else "its flags"
+            f"CUDA architectures {cmake_cuda_architectures(self.flags)}" if self.flags.cuda_archs else "its flags"
         )
         what = (
             f"the inner backend {self.project.tool.backend} built a pure-Python wheel ({wheel.name}, "

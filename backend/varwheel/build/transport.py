@@ -40,17 +40,19 @@ a different ``-march`` or a ``-mno-<isa>`` in ``CFLAGS``, ``-gencode`` in
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidConfigSetting
 from varwheel.build.flags import BuildFlags
 from varwheel.build.toolconfig import Family
 from varwheel.model.properties import VariantDescription
+
+if TYPE_CHECKING:
+    import configparser
 
 __all__ = [
     "STRATEGIES",
@@ -245,32 +247,30 @@ def _variant_build_dir(value: str, label: str) -> str:
 _SETUPTOOLS_BUILD_DIRS = ("build_base", "build_lib", "build_platlib", "build_purelib", "build_temp")
 
 
-def _setuptools_build_options(root: Path, pyproject: Mapping[str, Any], user_config: Optional[str]) -> Dict[str, str]:
-    """The project's own ``[build]`` folder options, as setuptools would read them (last wins)."""
+def _build_dirs(options: Mapping[str, Any]) -> Dict[str, str]:
+    """The ``[build]`` folder options in one table (either spelling, ``build_base`` or ``build-base``)."""
+    found: Dict[str, str] = {}
+    for key in _SETUPTOOLS_BUILD_DIRS:
+        for spelling in (key, key.replace("_", "-")):
+            value = options.get(spelling)
+            if isinstance(value, str) and value:
+                found[key] = value
+    return found
+
+
+def _read_config(path: Optional[str], what: str = "") -> "configparser.ConfigParser":
+    """A setuptools config file as setuptools reads it (names kept as written); ``None``: an empty one."""
     import configparser
 
-    found: Dict[str, str] = {}
-    tool = pyproject.get("tool", {}) if isinstance(pyproject.get("tool", {}), Mapping) else {}
-    distutils = tool.get("distutils", {}) if isinstance(tool.get("distutils", {}), Mapping) else {}
-    table = distutils.get("build", {}) if isinstance(distutils.get("build", {}), Mapping) else {}
-    for key in _SETUPTOOLS_BUILD_DIRS:
-        value = table.get(key, table.get(key.replace("_", "-")))
-        if isinstance(value, str) and value:
-            found[key] = value
-    for path in (str(root / "setup.cfg"), user_config):
-        if not path or not os.path.isfile(path):
-            continue
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            parser.read(path, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError) as exc:
-            raise InvalidConfigSetting(f"{path} cannot be read: {exc}") from None
-        if parser.has_section("build"):
-            for key in _SETUPTOOLS_BUILD_DIRS:
-                for spelling in (key, key.replace("_", "-")):
-                    if parser.has_option("build", spelling) and parser.get("build", spelling):
-                        found[key] = parser.get("build", spelling)
-    return found
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    if path is None:
+        return parser
+    try:
+        parser.read(path, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        raise InvalidConfigSetting(f"{what} cannot be read: {exc}") from None
+    return parser
 
 
 def _setuptools_variant_config(environ: Mapping[str, str], root: Path, pyproject: Mapping[str, Any], label: str) -> Tuple[str, str]:
@@ -282,20 +282,20 @@ def _setuptools_variant_config(environ: Mapping[str, str], root: Path, pyproject
     variant's objects to another build) and ``force = 1`` (a rebuild of the
     same label with other user flags compiles again).
     """
-    import configparser
     import io
 
-    parser = configparser.ConfigParser(interpolation=None)
-    parser.optionxform = str  # type: ignore[assignment]
+    # Where setuptools reads [build] from, in its order (last wins): pyproject.toml's
+    # [tool.distutils.build], setup.cfg, then DIST_EXTRA_CONFIG, which this file replaces.
+    options = _build_dirs(_table(pyproject, "tool", "distutils", "build"))
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        cfg = _read_config(str(setup_cfg), str(setup_cfg))
+        options.update(_build_dirs(cfg["build"]) if cfg.has_section("build") else {})
     user = environ.get("DIST_EXTRA_CONFIG")
-    if user:
-        try:
-            parser.read(user, encoding="utf-8")
-        except (configparser.Error, UnicodeDecodeError) as exc:
-            raise InvalidConfigSetting(f"DIST_EXTRA_CONFIG={user!r} cannot be read: {exc}") from None
+    parser = _read_config(user or None, f"DIST_EXTRA_CONFIG={user!r}")
     if not parser.has_section("build"):
         parser.add_section("build")
-    options = _setuptools_build_options(root, pyproject, user)
+    options.update(_build_dirs(parser["build"]))
     options.setdefault("build_base", "build")
     for key, value in options.items():
         parser.remove_option("build", key.replace("_", "-"))
