@@ -207,9 +207,7 @@ def edit(fn):
     "mutate, fragment",
     [
         (lambda d: d.pop("$schema"), "'$schema' is missing"),
-        (lambda d: d.update({"$schema": "https://example.com/x.json"}), "unknown '$schema'"),
         (lambda d: d.update({"extra": 1}), "unknown top-level key 'extra'"),
-        (lambda d: d.update({"$schema": SCHEMA_PEP825}), "the pep825 format has no 'providers'"),
         (lambda d: d.pop("default-priorities"), "'default-priorities' must be an object"),
         (lambda d: d["default-priorities"].update({"feature": {}}), "default-priorities: unknown key 'feature'"),
         (lambda d: d["default-priorities"].update({"namespace": []}), "default-priorities.namespace: the list is empty"),
@@ -217,14 +215,13 @@ def edit(fn):
         (lambda d: d["default-priorities"].update({"namespace": ["x86_64", "x86_64"]}), "not unique"),
         (lambda d: d["default-priorities"].update({"namespace": ["x86-64", "blas_lapack"]}), "namespace 'x86-64' is invalid"),
         (lambda d: d["default-priorities"].update({"namespace": ["x86_64"]}), "must list exactly the namespaces of providers"),
-        (lambda d: d.pop("providers"), "'providers' must be an object"),
+        # The providers format's schema needs a providers table (uv 0.13.9: "must match the namespaces").
+        (lambda d: d.pop("providers"), "must list exactly the namespaces of providers []"),
+        (lambda d: d.update({"providers": []}), "'providers' must be an object"),
         (lambda d: d["providers"].update({"X": {"builtin": "x"}}), "namespace 'X' is invalid"),
         (lambda d: d["providers"]["x86_64"].update({"builtin": "x"}), "providers.x86_64: exactly one of requires, static-properties, builtin must be given"),
         (lambda d: d["providers"]["x86_64"].update({"color": "x"}), "providers.x86_64.color: unknown key"),
         (lambda d: d["providers"]["x86_64"].update({"requires": "x86-64-variant-provider"}), "providers.x86_64.requires: expected a list of strings"),
-        (lambda d: d["providers"]["x86_64"].update({"requires": ["not a requirement!"]}), "providers.x86_64.requires: requirement 'not a requirement!' is invalid"),
-        (lambda d: d["providers"]["x86_64"].update({"requires": [" "]}), "providers.x86_64.requires: empty requirement"),
-        (lambda d: d["providers"]["x86_64"].update({"plugin-api": "a b"}), "providers.x86_64.plugin-api: 'a b' is not"),
         (lambda d: d["providers"]["x86_64"].update({"optional": "yes"}), "providers.x86_64.optional: expected true or false"),
         (lambda d: d["providers"]["x86_64"].update({"build-requires": ["x"]}), "providers.x86_64.build-requires: only allowed in pyproject.toml"),
         (lambda d: d["providers"]["blas_lapack"].update({"plugin-api": "m:a"}), "providers.blas_lapack.plugin-api: only valid together with requires"),
@@ -237,13 +234,10 @@ def edit(fn):
         (lambda d: d.update({"variants": []}), "'variants' must be an object"),
         (lambda d: d["variants"].update({"V3": {}}), "variants.V3: variant label 'V3' is invalid"),
         (lambda d: d["variants"].update({"null": {"x86_64": {"level": ["v3"]}}}), "variants.null: label 'null' is reserved"),
-        (lambda d: d["variants"].update({"empty": {}}), "variants.empty: label 'null' is reserved for the empty property set"),
         (lambda d: d["variants"]["v3mkl"]["x86_64"].update({"level": []}), "variants.v3mkl.x86_64.level: the list of values is empty"),
         (lambda d: d["variants"]["v3mkl"]["x86_64"].update({"level": ["v3", "v3"]}), "variants.v3mkl.x86_64.level: values are not unique"),
         (lambda d: d["variants"]["v3mkl"]["x86_64"].update({"level": ["v-3"]}), "variants.v3mkl.x86_64.level: property"),
         (lambda d: d["variants"]["v3mkl"].update({"aarch64": {"version": ["8a"]}}), "namespace 'aarch64' is not listed in default-priorities.namespace"),
-        (lambda d: d["variants"]["v3mkl"]["blas_lapack"].update({"library": ["atlas"]}), "value 'blas_lapack :: library :: atlas' is not among providers.blas_lapack.static-properties.library"),
-        (lambda d: d["variants"]["v3mkl"]["blas_lapack"].update({"threads": ["x"]}), "feature blas_lapack::threads is not declared"),
     ],
 )
 def test_invalid_documents_name_source_and_key_path(mutate, fragment):
@@ -254,6 +248,35 @@ def test_invalid_documents_name_source_and_key_path(mutate, fragment):
     assert message.startswith("demo.whl: demo-1.0.dist-info/variant.json: ")
     assert fragment in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "mutate, code, fragment",
+    [
+        (lambda d: d.update({"$schema": "https://example.com/x.json"}), "schema-unknown", "not a schema URL uv 0.13.9 knows"),
+        (lambda d: d.update({"$schema": SCHEMA_PEP825}), "providers-in-pep825", "the pep825 format has no 'providers'"),
+        (lambda d: d["providers"]["x86_64"].update({"requires": ["not a requirement!"]}), "provider-unmatched", "providers.x86_64.requires: requirement 'not a requirement!' is invalid"),
+        (lambda d: d["providers"]["x86_64"].update({"requires": [" "]}), "provider-unmatched", "providers.x86_64.requires: requirement ' ' is invalid (it is empty)"),
+        (lambda d: d["providers"]["x86_64"].update({"requires": []}), "provider-unmatched", "providers.x86_64.requires: lists no requirement"),
+        (lambda d: d["providers"]["x86_64"].update({"plugin-api": "a b"}), "provider-unmatched", "providers.x86_64.plugin-api: 'a b' is not"),
+        (lambda d: d["variants"].update({"empty": {}}), "empty-variant", "variants.empty: has no properties but is not labelled 'null'"),
+        (lambda d: d["variants"]["v3mkl"].update({"aarch64": {}}), "empty-namespace", "variants.v3mkl.aarch64: maps to {}"),
+        (lambda d: d["variants"]["v3mkl"]["blas_lapack"].update({"library": ["atlas"]}), "static-value-undeclared", "variants.v3mkl.blas_lapack.library: 'atlas' is not among providers.blas_lapack.static-properties.library"),
+        (lambda d: d["variants"]["v3mkl"]["blas_lapack"].update({"threads": ["x"]}), "static-value-undeclared", "variants.v3mkl.blas_lapack.threads: feature 'threads' is not declared"),
+    ],
+)
+def test_what_uv_accepts_is_a_finding_and_strict_readers_refuse(mutate, code, fragment):
+    """uv 0.13.9 reads these documents (an unknown schema by its shape, a value outside a
+    static list as unsupported, ``{}`` namespaces dropped): varwheel reads them too and
+    records a finding; a writer (``strict=True``) refuses them with the same words."""
+    data = edit(mutate)
+    source = "demo.whl: demo-1.0.dist-info/variant.json"
+    doc = VariantDocument.loads(json.dumps(data), source=source)
+    assert [f.code for f in doc.findings] == [code]
+    assert fragment in str(doc.findings[0]) and str(doc.findings[0]).startswith(source + ": ")
+    with pytest.raises(InvalidMetadata) as info:
+        VariantDocument.loads(json.dumps(data), source=source, strict=True)
+    assert fragment in str(info.value) and "\n" not in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -105,7 +105,7 @@ def test_project_provider_overrides_the_builtin(tmp_path):
     )
     req = resolve_variant(["x86_64 :: level :: v3"], project=project)
     assert json.loads(req.variant_json)["providers"] == {"x86_64": {"static-properties": {"level": ["v4", "v3"]}}}
-    with pytest.raises(InvalidInput, match="value 'x86_64 :: level :: v2' is not among providers.x86_64.static-properties.level"):
+    with pytest.raises(InvalidInput, match="x86_64.level: 'v2' is not among providers.x86_64.static-properties.level"):
         resolve_variant(["x86_64 :: level :: v2"], project=project)
 
 

@@ -110,5 +110,11 @@ def explain(sel) -> str:
             if cand.state != "compatible":
                 label = f" [{cand.label}]" if cand.label else " [plain]"
                 lines.append(f"    -  {cand.name}{label} {cand.state}: {'; '.join(cand.reasons)}")
+        if release.notes:
+            lines.append(f"  metadata the drafts forbid but {UV} reads (the ranking above follows uv):")
+            lines += [f"    - {note}" for note in release.notes]
+            best = release.ranked[0].name if release.ranked else "nothing"
+            lines.append(f"  {UV} installs {best}; a reader that follows PEP 825/850 strictly would reject "
+                         "this metadata and ignore these variants (the plain wheel, if any, instead)")
     lines.append(f"selected: {sel.chosen.path}" if sel.chosen else "selected: nothing")
     return "\n".join(lines)

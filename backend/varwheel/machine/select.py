@@ -50,7 +50,7 @@ from typing import Callable, Dict, Iterable, List, Literal, Mapping, Optional, S
 
 from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.model.filename import WheelFilename
-from varwheel.model.document import SCHEMA_PEP825, VariantDocument, merge_documents, read_document_file
+from varwheel.model.document import VariantDocument, merge_documents, read_document_file
 from varwheel.model.properties import NULL_LABEL, Property, VariantDescription
 from varwheel.model.filename import INDEX_SUFFIX
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
@@ -85,7 +85,9 @@ PLAIN: Kind = "plain"
 COMPATIBLE: State = "compatible"
 INCOMPATIBLE: State = "incompatible"
 IGNORED: State = "ignored"
-_GROUP = {VARIANT: 0, NULL: 1, PLAIN: 2}
+# uv scores ``null`` like any label (no properties: an empty key, after every variant with one,
+# tied by label with a labelled variant that has no properties either); plain wheels come last.
+_GROUP = {VARIANT: 0, NULL: 0, PLAIN: 1}
 
 
 # -- pure ranking -------------------------------------------------------------------------
@@ -160,13 +162,18 @@ def rank_labels(
     namespace_order: Sequence[str],
     support: Mapping[str, NamespaceSupport],
 ) -> Tuple[List[str], List[str]]:
-    """``(compatible labels best first, incompatible labels)``; ``null`` last among compatible."""
+    """``(compatible labels best first, incompatible labels)``: the ranking :func:`select` applies.
+
+    ``null`` has no properties, so its key is empty and it follows every
+    variant that has one (uv 0.13.9 scores it like any other label).
+    """
     good: List[Tuple[str, Evaluation]] = []
     bad: List[Tuple[str, Evaluation]] = []
     for label, desc in variants.items():
         ev = evaluate(desc, namespace_order, support)
         (good if ev.compatible else bad).append((label, ev))
-    good.sort(key=lambda item: (item[0] == NULL_LABEL, variant_sort_key(item[1].key, item[0])))
+    # The order _candidate_key gives wheels of one tag and build: null has the empty key.
+    good.sort(key=lambda item: variant_sort_key(item[1].key, item[0]))
     return [label for label, _ in good], sorted(label for label, _ in bad)
 
 
@@ -304,6 +311,9 @@ class Release:
     providers: Dict[str, str] = field(default_factory=dict)  # namespace -> how it is evaluated
     candidates: List[Candidate] = field(default_factory=list)
     warnings: List[str] = field(default_factory=list)
+    #: What the drafts forbid in the metadata used but uv 0.13.9 accepts (the
+    #: document's findings): the choice follows uv; ``--explain`` names both views.
+    notes: List[str] = field(default_factory=list)
 
     @property
     def ranked(self) -> List[Candidate]:
@@ -320,6 +330,7 @@ class Release:
             "unsupported": dict(self.unsupported),
             "candidates": [c.to_json() for c in self.candidates],
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
         }
 
 
@@ -475,9 +486,9 @@ def _resolve_support(
         support: Optional[NamespaceSupport] = None
         reason = ""
         provider = doc.providers.get(namespace)
-        if doc.schema == SCHEMA_PEP825:
-            reason = "the pep825 metadata format carries no provider for it (uv treats such variants as unsupported)"
-            release.providers[namespace] = "none (pep825 format)"
+        if not doc.declares_providers:
+            reason = "the metadata has no providers table (the pep825 format): uv treats such variants as unsupported"
+            release.providers[namespace] = "none (no providers table)"
         elif provider is None:  # pragma: no cover - metadata validation forbids it
             reason = "no provider entry"
         elif provider.static_properties and not provider.optional:
@@ -644,6 +655,8 @@ def _judge_release(
             f"variant.json; {UV} ignores variant wheels without that file (run `varwheel index DIR`, "
             "or pass --require-index to see what uv picks)"
         )
+    if release.document is not None:
+        release.notes = [str(f) for f in release.document.findings]
     _resolve_support(release, detector, assumed)
     order = release.document.default_priorities if release.document else []
     for cand in release.candidates:
@@ -676,7 +689,7 @@ def _build_key(fname: WheelFilename) -> Tuple:
 
 
 def _candidate_key(cand: Candidate, build_rank: Mapping[Tuple, int]) -> Tuple:
-    if cand.kind == VARIANT:
+    if cand.kind != PLAIN:
         assert cand.evaluation is not None and cand.label is not None
         vkey = variant_sort_key(cand.evaluation.key, cand.label)
     else:

@@ -16,7 +16,7 @@ namespace     ``requires`` (one, bare name)  version  ``plugin-api`` (absent = m
 The matching rule (:func:`builtin_for`): ``requires`` holds exactly one
 requirement, whose normalized name is the package above, with no extras,
 marker or URL, and whose version specifier (if any) admits the version
-above; ``plugin-api``, stripped, equals the value above (when absent it
+above; ``plugin-api``, exactly as written, equals the value above (when absent it
 defaults to the package's module name, which is why a bare nvidia entry
 without ``plugin-api`` is skipped); the provider is not ``optional``; and it
 sits under its own namespace.  Anything else is an unsupported provider:
@@ -132,7 +132,8 @@ def builtin_for(namespace: str, provider: Provider) -> Tuple[Optional[BuiltinPro
         return None, f"requirement {provider.requires[0]!r} has extras, a marker or a URL; uv matches only a name and version"
     if req.specifier and not req.specifier.contains(Version(builtin.version), prereleases=True):
         return None, f"{provider.requires[0]!r} excludes the built-in {builtin.package} {builtin.version}"
-    api = (provider.plugin_api or "").strip() or _module_of(req.name)
+    # Compared as written: uv splits 'module:attr' and compares the parts, so " x:y" never matches.
+    api = _module_of(req.name) if provider.plugin_api is None else provider.plugin_api
     if api != builtin.plugin_api:
         return None, f"plugin-api {api!r} is not the built-in {builtin.plugin_api!r}"
     return builtin, ""

@@ -9,6 +9,19 @@ a release.  Two formats are written (``providers``, the default, and
 Serialization is byte-stable: UTF-8, keys sorted, 4-space indent (what
 variantlib emits), one trailing newline.  The same document always gives the
 same bytes, which keeps rewritten wheels reproducible.
+
+Reading follows uv 0.13.9, the installer whose choice varwheel predicts:
+what uv rejects (an unknown key anywhere, a namespace the priorities do not
+list, ...) is :class:`InvalidMetadata`, because uv then cannot use the
+release at all.  What uv accepts although the drafts would not (an unknown
+``$schema`` URL whose document has the right shape, a value outside a
+provider's ``static-properties``, a namespace mapped to ``{}``) is read and
+recorded as a :class:`DocumentFinding` on :attr:`VariantDocument.findings`,
+for ``check`` and ``select --explain`` to report.  Writers read back what they
+write with ``strict=True``, which raises on the first finding instead: the
+same rule raises or is collected at the call site, written once
+(:func:`static_value_findings` is the static-properties rule for documents
+and pyproject.toml alike).
 """
 
 from __future__ import annotations
@@ -18,7 +31,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidMetadata, InvalidProperty
 from varwheel.model.properties import (
@@ -37,8 +50,10 @@ __all__ = [
     "KNOWN_SCHEMAS",
     "FORMATS",
     "DEFAULT_FORMAT",
+    "DocumentFinding",
     "Provider",
     "VariantDocument",
+    "static_value_findings",
     "merge_documents",
     "read_document_file",
     "MAX_DOCUMENT_BYTES",
@@ -92,6 +107,67 @@ _PROVIDER_KEYS = (
 )
 
 
+class DocumentFinding(NamedTuple):
+    """Something the drafts forbid but uv 0.13.9 accepts, found while reading a document.
+
+    ``code`` is stable (``check`` reports it as is); ``where`` names the source
+    and key path; ``message`` says what uv does with it and what would be right.
+    """
+
+    code: str
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+#: Where findings go while a document is read: a list collects them; ``None`` (strict) raises the first.
+Findings = Optional[List[DocumentFinding]]
+
+
+def _found(findings: Findings, code: str, where: str, message: str) -> None:
+    if findings is None:
+        raise InvalidMetadata(f"{where}: {message}")
+    findings.append(DocumentFinding(code, where, message))
+
+
+def static_value_findings(
+    providers: Mapping[str, "Provider"],
+    variants: Mapping[str, VariantDescription],
+    source: str,
+    *,
+    prefix: str = "",
+) -> List[DocumentFinding]:
+    """The static-properties rule: a static namespace's values must be among the declared ones.
+
+    uv 0.13.9 reads such a document and simply finds the value unsupported,
+    so the variant is never selected.  Documents collect this (``check``
+    reports it); pyproject.toml and writers raise it.  ``prefix`` is the
+    table the keys live under (``"variant."`` in pyproject.toml).
+    """
+    found: List[DocumentFinding] = []
+    for label, desc in variants.items():
+        for prop in desc:
+            provider = providers.get(prop.namespace)
+            if provider is None or not provider.static_properties:
+                continue
+            where = f"{source}: {prefix}variants.{label}.{prop.namespace}.{prop.feature}"
+            table = f"{prefix}providers.{prop.namespace}.static-properties"
+            allowed = provider.static.get(prop.feature)
+            if allowed is None:
+                found.append(DocumentFinding(
+                    "static-value-undeclared", where,
+                    f"feature {prop.feature!r} is not declared in {table} (declared: "
+                    f"{', '.join(provider.static)}); installers never find it supported"))
+            elif prop.value not in allowed:
+                found.append(DocumentFinding(
+                    "static-value-undeclared", where,
+                    f"{prop.value!r} is not among {table}.{prop.feature} {allowed!r}; installers never "
+                    "find it supported, so this variant is never selected"))
+    return found
+
+
 def _str_list(value: Any, where: str, *, nonempty: bool = True, unique: bool = True) -> List[str]:
     if isinstance(value, str) or not isinstance(value, (list, tuple)):
         raise InvalidMetadata(f"{where}: expected a list of strings, got {value!r}")
@@ -139,6 +215,12 @@ class Provider:
     builtin: Optional[str] = None
     optional: bool = False
     build_requires: Tuple[str, ...] = ()
+    #: A ``requires`` entry was given (it may list nothing, which uv accepts and can never match).
+    plugin: bool = False
+
+    def __post_init__(self) -> None:
+        if self.requires and not self.plugin:
+            object.__setattr__(self, "plugin", True)
 
     @property
     def static(self) -> Dict[str, List[str]]:
@@ -147,7 +229,7 @@ class Provider:
 
     @property
     def kind(self) -> str:
-        if self.requires:
+        if self.plugin:
             return "requires"
         if self.static_properties:
             return "static-properties"
@@ -162,7 +244,15 @@ class Provider:
         return [k for k, _ in self.static_properties]
 
     @classmethod
-    def from_json(cls, data: Any, where: str, *, allow_build_requires: bool = False) -> "Provider":
+    def from_json(cls, data: Any, where: str, *, allow_build_requires: bool = False,
+                  findings: Findings = None) -> "Provider":
+        """Validate one provider entry.
+
+        ``findings``: a list collects what uv 0.13.9 accepts although the
+        drafts do not (an empty or unparsable ``requires``, a malformed
+        ``plugin-api``: uv keeps the document and skips the provider); ``None``
+        raises on them.
+        """
         if not isinstance(data, Mapping):
             raise InvalidMetadata(f"{where}: expected a table, got {data!r}")
         for key in data:
@@ -170,7 +260,17 @@ class Provider:
                 raise InvalidMetadata(
                     f"{where}.{key}: unknown key (allowed: {', '.join(_PROVIDER_KEYS)})"
                 )
-        requires = tuple(_str_list(data["requires"], f"{where}.requires")) if "requires" in data else ()
+        requires: Tuple[str, ...] = ()
+        if "requires" in data:
+            requires = tuple(_str_list(data["requires"], f"{where}.requires", nonempty=False, unique=False))
+            if len(set(requires)) != len(requires):
+                _found(findings, "provider-unmatched", f"{where}.requires",
+                       f"entries are not unique: {list(requires)!r} (uv 0.13.9 matches a built-in provider "
+                       "only to exactly one requirement)")
+            if not requires:
+                _found(findings, "provider-unmatched", f"{where}.requires",
+                       "lists no requirement: no provider can serve this namespace, so installers "
+                       "(uv 0.13.9 included) never select its variants")
         build_requires = (
             tuple(_str_list(data["build-requires"], f"{where}.build-requires"))
             if "build-requires" in data
@@ -185,24 +285,28 @@ class Provider:
 
         for key, reqs in (("requires", requires), ("build-requires", build_requires)):
             for req in reqs:
-                if not req.strip():
-                    raise InvalidMetadata(f"{where}.{key}: empty requirement")
                 try:
                     Requirement(req)
                 except InvalidRequirement as exc:
                     # packaging's message spans three lines (text, echo, caret): keep the first.
                     reason = str(exc).splitlines()[0] if str(exc) else "unparsable"
-                    raise InvalidMetadata(
-                        f"{where}.{key}: requirement {req!r} is invalid: {reason}"
-                    ) from None
+                    if not req.strip():
+                        reason = "it is empty"
+                    if key == "build-requires":
+                        raise InvalidMetadata(f"{where}.{key}: requirement {req!r} is invalid: {reason}") from None
+                    _found(findings, "provider-unmatched", f"{where}.{key}",
+                           f"requirement {req!r} is invalid ({reason}): installers cannot match it to a "
+                           "provider, so its variants are never selected")
         plugin_api = data.get("plugin-api")
         if plugin_api is not None:
-            if not isinstance(plugin_api, str) or not plugin_api.strip():
+            if not isinstance(plugin_api, str):
                 raise InvalidMetadata(f"{where}.plugin-api: expected 'module:attr', got {plugin_api!r}")
-            if not _PLUGIN_API_RE.fullmatch(plugin_api):
-                raise InvalidMetadata(f"{where}.plugin-api: {plugin_api!r} is not 'module' or 'module:attr'")
-            if not (requires or build_requires):
+            if not (requires or build_requires or "requires" in data):
                 raise InvalidMetadata(f"{where}.plugin-api: only valid together with requires")
+            if not _PLUGIN_API_RE.fullmatch(plugin_api) or plugin_api != plugin_api.strip():
+                _found(findings, "provider-unmatched", f"{where}.plugin-api",
+                       f"{plugin_api!r} is not 'module' or 'module:attr': no provider matches it, so its "
+                       "variants are never selected")
         static: List[Tuple[str, Tuple[str, ...]]] = []
         if "static-properties" in data:
             raw = data["static-properties"]
@@ -237,7 +341,7 @@ class Provider:
         optional = data.get("optional", False)
         if not isinstance(optional, bool):
             raise InvalidMetadata(f"{where}.optional: expected true or false, got {optional!r}")
-        kinds = [bool(requires), bool(static), builtin is not None, bool(build_requires)]
+        kinds = ["requires" in data, bool(static), builtin is not None, bool(build_requires)]
         if kinds.count(True) != 1:
             raise InvalidMetadata(
                 f"{where}: exactly one of requires, static-properties, builtin"
@@ -245,17 +349,18 @@ class Provider:
             )
         return cls(
             requires=requires,
-            plugin_api=plugin_api.strip() if plugin_api else None,
+            plugin_api=plugin_api,
             static_properties=tuple(static),
             feature_order=feature_order,
             builtin=builtin,
             optional=optional,
             build_requires=build_requires,
+            plugin="requires" in data,
         )
 
     def to_json(self) -> Dict[str, Any]:
         out: Dict[str, Any] = {}
-        if self.requires:
+        if self.plugin:
             out["requires"] = list(self.requires)
         if self.plugin_api is not None:
             out["plugin-api"] = self.plugin_api
@@ -284,11 +389,23 @@ class VariantDocument:
     default_priorities: List[str] = field(default_factory=list)
     providers: Dict[str, Provider] = field(default_factory=dict)
     variants: Dict[str, VariantDescription] = field(default_factory=dict)
+    #: Whether the document has a ``providers`` table (the pep825 format has none; uv then
+    #: evaluates no namespace, so only ``null`` can be installed).
+    declares_providers: bool = True
+    #: What uv 0.13.9 accepts although the drafts forbid it (see the module docstring).
+    findings: List[DocumentFinding] = field(default_factory=list, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.schema == SCHEMA_PEP825 and not self.providers:
+            self.declares_providers = False
 
     # -- reading ----------------------------------------------------------------
     @classmethod
-    def loads(cls, raw: bytes | str, *, source: str = "variant.json") -> "VariantDocument":
-        """Parse and validate JSON text; errors name ``source`` and the key path."""
+    def loads(cls, raw: bytes | str, *, source: str = "variant.json", strict: bool = False) -> "VariantDocument":
+        """Parse and validate JSON text; errors name ``source`` and the key path.
+
+        ``strict``: raise on what uv 0.13.9 tolerates (writers reading back what they wrote).
+        """
         try:
             data = json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
         except _DuplicateKey as exc:
@@ -301,49 +418,64 @@ class VariantDocument:
         except RecursionError:
             raise InvalidMetadata(f"{source}: JSON nested too deeply to read (no variant document nests so deep)") from None
         try:
-            return cls.from_json(data, source=source)
+            return cls.from_json(data, source=source, strict=strict)
         except RecursionError:  # e.g. a deep value inside a key that validation prints
             raise InvalidMetadata(f"{source}: JSON nested too deeply to read (no variant document nests so deep)") from None
 
     @classmethod
-    def from_json(cls, data: Any, *, source: str = "variant.json") -> "VariantDocument":
+    def from_json(cls, data: Any, *, source: str = "variant.json", strict: bool = False) -> "VariantDocument":
+        """Validate parsed JSON the way uv 0.13.9 does; see the module docstring for ``strict``.
+
+        Raises :class:`InvalidMetadata` for every document uv rejects (its
+        ``VariantsJsonWire`` rules: unknown keys anywhere, a priorities list
+        that is empty or repeats itself, providers that do not cover exactly
+        the listed namespaces, a namespace used but not listed, empty or
+        repeated values, properties under ``null``).
+        """
+        findings: Findings = None if strict else []
         if not isinstance(data, Mapping):
             raise InvalidMetadata(f"{source}: expected a JSON object at the top level")
         schema = data.get("$schema")
         if schema is None:
             raise InvalidMetadata(f"{source}: '$schema' is missing (expected one of {', '.join(KNOWN_SCHEMAS)})")
-        if schema not in KNOWN_SCHEMAS:
-            raise InvalidMetadata(
-                f"{source}: unknown '$schema' {schema!r} (known: {', '.join(KNOWN_SCHEMAS)})"
-            )
-        allowed = {"$schema", "default-priorities", "variants"}
-        if schema != SCHEMA_PEP825:
-            allowed.add("providers")
+        if not isinstance(schema, str):
+            raise InvalidMetadata(f"{source}: '$schema' must be a string, got {schema!r}")
+        allowed = ("$schema", "default-priorities", "variants", "providers")
         for key in data:
             if key not in allowed:
-                extra = " (the pep825 format has no 'providers')" if key == "providers" else ""
-                raise InvalidMetadata(f"{source}: unknown top-level key {key!r}{extra}")
+                raise InvalidMetadata(
+                    f"{source}: unknown top-level key {key!r}: uv 0.13.9 rejects the document and so "
+                    "the whole version, plain wheel included (an older draft? `varwheel upgrade` converts it)"
+                )
         prio = data.get("default-priorities")
         if not isinstance(prio, Mapping):
             raise InvalidMetadata(f"{source}: 'default-priorities' must be an object with 'namespace'")
         for key in prio:
             if key != "namespace":
-                raise InvalidMetadata(f"{source}: default-priorities: unknown key {key!r}")
+                raise InvalidMetadata(
+                    f"{source}: default-priorities: unknown key {key!r}: uv 0.13.9 rejects the document "
+                    "(an older draft? `varwheel upgrade` converts it)"
+                )
         namespaces = _str_list(prio.get("namespace"), f"{source}: default-priorities.namespace")
         _match_all(namespaces, NAMESPACE_RE, f"{source}: default-priorities.namespace", "namespace")
         providers: Dict[str, Provider] = {}
-        if schema != SCHEMA_PEP825:
+        declares = "providers" in data
+        if declares:
             raw_providers = data.get("providers")
             if not isinstance(raw_providers, Mapping):
                 raise InvalidMetadata(f"{source}: 'providers' must be an object (namespace -> provider)")
             for namespace, entry in raw_providers.items():
                 _match_all([namespace], NAMESPACE_RE, f"{source}: providers", "namespace")
-                providers[namespace] = Provider.from_json(entry, f"{source}: providers.{namespace}")
-            if set(providers) != set(namespaces):
-                raise InvalidMetadata(
-                    f"{source}: default-priorities.namespace {namespaces!r} must list exactly the "
-                    f"namespaces of providers {sorted(providers)!r}"
-                )
+                providers[namespace] = Provider.from_json(entry, f"{source}: providers.{namespace}", findings=findings)
+            if schema == SCHEMA_PEP825:
+                _found(findings, "providers-in-pep825", f"{source}: providers",
+                       "the pep825 format has no 'providers' (strict PEP 825 readers reject it; uv 0.13.9 "
+                       "uses it); write the providers format's $schema instead")
+        if (declares or schema == SCHEMA_PROVIDERS) and set(providers) != set(namespaces):
+            raise InvalidMetadata(
+                f"{source}: default-priorities.namespace {namespaces!r} must list exactly the "
+                f"namespaces of providers {sorted(providers)!r}"
+            )
         raw_variants = data.get("variants")
         if not isinstance(raw_variants, Mapping):
             raise InvalidMetadata(f"{source}: 'variants' must be an object (label -> properties)")
@@ -354,48 +486,44 @@ class VariantDocument:
                 validate_label(label)
             except ValueError as exc:
                 raise InvalidMetadata(f"{where}: {exc}") from None
+            if isinstance(props, Mapping):
+                empty = [ns for ns, features in props.items() if isinstance(features, Mapping) and not features]
+                for namespace in empty:
+                    _found(findings, "empty-namespace", f"{where}.{namespace}",
+                           "maps to {} (no feature): uv 0.13.9 drops it and reads the rest of the label; "
+                           "remove it")
+                if empty:
+                    props = {ns: features for ns, features in props.items() if ns not in empty}
             try:
                 desc = VariantDescription.from_mapping(props, where=where)
             except InvalidProperty as exc:
                 raise InvalidMetadata(f"{where}: {exc}") from None
-            if (label == NULL_LABEL) != desc.is_null:
-                raise InvalidMetadata(
-                    f"{where}: label 'null' is reserved for the empty property set, "
-                    "and the empty set must be labelled 'null'"
-                )
+            if label == NULL_LABEL and not desc.is_null:
+                raise InvalidMetadata(f"{where}: label 'null' is reserved for the empty property set")
+            if desc.is_null and label != NULL_LABEL:
+                _found(findings, "empty-variant", where,
+                       "has no properties but is not labelled 'null': uv 0.13.9 treats it as always "
+                       "compatible and ranks it with the null variant (by label); label it 'null' or "
+                       "give it its properties")
             for namespace in desc.namespaces():
                 if namespace not in namespaces:
                     raise InvalidMetadata(
                         f"{where}: namespace {namespace!r} is not listed in default-priorities.namespace"
                     )
             variants[label] = desc
-        doc = cls(schema, namespaces, providers, variants)
-        doc.check_static_values(source)
-        return doc
-
-    def check_static_values(self, source: str = "variant.json") -> None:
-        """Values of a static-properties namespace must be among the declared values."""
-        for label, desc in self.variants.items():
-            for prop in desc:
-                provider = self.providers.get(prop.namespace)
-                if provider is None or not provider.static_properties:
-                    continue
-                allowed = provider.static.get(prop.feature)
-                if allowed is None:
-                    raise InvalidMetadata(
-                        f"{source}: variants.{label}: feature {prop.namespace}::{prop.feature} is "
-                        f"not declared in providers.{prop.namespace}.static-properties"
-                    )
-                if prop.value not in allowed:
-                    raise InvalidMetadata(
-                        f"{source}: variants.{label}: value {str(prop)!r} is not among "
-                        f"providers.{prop.namespace}.static-properties.{prop.feature} {allowed!r}"
-                    )
+        if schema not in KNOWN_SCHEMAS:
+            _found(findings, "schema-unknown", f"{source}: $schema",
+                   f"{schema!r} is not a schema URL uv 0.13.9 knows; it reads the document by its shape "
+                   f"anyway; write {SCHEMA_PROVIDERS}")
+        for finding in static_value_findings(providers, variants, source):
+            _found(findings, finding.code, finding.where, finding.message)
+        return cls(schema, namespaces, providers, variants, declares, findings or [])
 
     # -- views --------------------------------------------------------------------
     @property
     def format(self) -> str:
-        return "pep825" if self.schema == SCHEMA_PEP825 else "providers"
+        """``pep825`` (no providers table: uv evaluates nothing) or ``providers``."""
+        return "providers" if self.declares_providers else "pep825"
 
     def single(self, expected_label: Optional[str] = None, *, source: str = "variant.json") -> Tuple[str, VariantDescription]:
         """The one ``(label, description)`` of a wheel's variant.json."""
@@ -416,7 +544,7 @@ class VariantDocument:
             "default-priorities": {"namespace": list(self.default_priorities)},
             "variants": {label: desc.to_mapping() for label, desc in self.variants.items()},
         }
-        if self.schema != SCHEMA_PEP825:
+        if self.declares_providers:
             data["providers"] = {ns: p.to_json() for ns, p in self.providers.items()}
         return data
 
@@ -469,10 +597,11 @@ class VariantDocument:
             {label: desc},
         )
         # Round-trip through the reader: one validation path for what we write and read.
-        return cls.from_json(json.loads(doc.dumps()), source=f"variant.json for {label!r}")
+        return cls.from_json(json.loads(doc.dumps()), source=f"variant.json for {label!r}", strict=True)
 
     def copy(self) -> "VariantDocument":
-        return VariantDocument(self.schema, list(self.default_priorities), dict(self.providers), dict(self.variants))
+        return VariantDocument(self.schema, list(self.default_priorities), dict(self.providers), dict(self.variants),
+                               self.declares_providers, list(self.findings))
 
 
 def merge_documents(docs: Sequence[Tuple[str, VariantDocument]]) -> VariantDocument:
@@ -493,7 +622,7 @@ def merge_documents(docs: Sequence[Tuple[str, VariantDocument]]) -> VariantDocum
     label_source = {label: first_source for label in merged.variants}
     provider_source = {ns: first_source for ns in merged.providers}
     for source, doc in docs[1:]:
-        if (doc.schema == SCHEMA_PEP825) != (merged.schema == SCHEMA_PEP825):
+        if doc.declares_providers != merged.declares_providers:
             raise InconsistentVariants(
                 f"{source} uses the {doc.format} metadata format but {first_source} uses "
                 f"{first.format}: rebuild them with one --metadata-format"
@@ -529,7 +658,7 @@ def merge_documents(docs: Sequence[Tuple[str, VariantDocument]]) -> VariantDocum
                     f"providers.{namespace} differs: {old_p.to_json()!r} in "
                     f"{provider_source[namespace]} vs {provider.to_json()!r} in {source}"
                 )
-    if merged.schema != SCHEMA_PEP825 and set(merged.providers) != set(merged.default_priorities):
+    if merged.declares_providers and set(merged.providers) != set(merged.default_priorities):
         raise InconsistentVariants(
             f"merged providers {sorted(merged.providers)!r} do not match merged "
             f"default-priorities.namespace {merged.default_priorities!r}"

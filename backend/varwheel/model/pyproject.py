@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from varwheel.model.toml import load_toml
 from varwheel.errors import InvalidInput, InvalidPyproject
-from varwheel.model.document import Provider
+from varwheel.model.document import Provider, static_value_findings
 from varwheel.model.properties import NAMESPACE_RE, NULL_LABEL, VariantDescription, validate_label
 
 __all__ = ["VariantProject", "load_variant_project", "parse_variant_table"]
@@ -132,26 +132,10 @@ def parse_variant_table(table: Any, *, source: str = "pyproject.toml") -> Varian
 
 
 def _check_static(project: VariantProject) -> None:
-    for label, desc in project.variants.items():
-        for prop in desc:
-            provider = project.providers.get(prop.namespace)
-            if provider is None or not provider.static_properties:
-                continue
-            allowed = provider.static.get(prop.feature)
-            if allowed is None:
-                raise InvalidPyproject(
-                    f"{project.source}: variant.variants.{label}.{prop.namespace}.{prop.feature}: "
-                    f"feature {prop.feature!r} is not declared in "
-                    f"variant.providers.{prop.namespace}.static-properties "
-                    f"(declared: {', '.join(provider.static)})"
-                )
-            if prop.value not in allowed:
-                raise InvalidPyproject(
-                    f"{project.source}: variant.variants.{label}.{prop.namespace}.{prop.feature}: "
-                    f"{prop.value!r} is not declared in "
-                    f"variant.providers.{prop.namespace}.static-properties.{prop.feature} "
-                    f"({allowed!r})"
-                )
+    """The static-properties rule (written once, in the document model), raised here: a build must not ship it."""
+    problems = static_value_findings(project.providers, project.variants, project.source, prefix="variant.")
+    if problems:
+        raise InvalidPyproject(str(problems[0]))
 
 
 def find_named_variant(project: Optional[VariantProject], label: str) -> Optional[VariantDescription]:
