@@ -86,10 +86,14 @@ class Family:
     env: Dict[str, str] = field(default_factory=dict)
     metadata_format: str = "providers"
     name: str = "pkg"
+    #: JSON edits applied after varwheel wrote the metadata, to reach what uv accepts but
+    #: varwheel's writers refuse (see :func:`apply_edits`).
+    edits: List[tuple] = field(default_factory=list)
 
     def describe(self) -> str:
         parts = [f"{self.ident} env={self.env} format={self.metadata_format}",
                  f"  project={json.dumps(self.project, sort_keys=True)}"]
+        parts += [f"  edit {edit!r}" for edit in self.edits]
         for rel in self.releases:
             parts.append(f"  {rel.version} index={rel.index} edit={rel.index_edit}")
             for w in rel.wheels:
@@ -115,17 +119,62 @@ def build_family(family: Family, directory: Path) -> Path:
             )
             out = make_variant(src, directory, request, force=True)
             docs.append((out.name, request.document))
+            if family.edits:
+                _rewrite_variant_json(out, family, rel.version, wheel)
         if rel.index and docs:
             path = directory / f"{family.name}-{rel.version}-variants.json"
             doc = merge_documents(docs)
             if rel.index_edit and rel.index_edit.startswith("drop-label:"):
                 doc.variants.pop(rel.index_edit.split(":", 1)[1], None)
             raw = doc.dumps()
+            if family.edits:
+                raw = _dump(apply_edits(json.loads(raw), family.edits, where="index"))
             if rel.index_edit == "corrupt":
                 raw = raw[: len(raw) // 2]
             path.write_bytes(raw)
     shutil.rmtree(directory / ".src", ignore_errors=True)
     return directory
+
+
+def _dump(data: dict) -> bytes:
+    return (json.dumps(data, indent=4, sort_keys=True) + "\n").encode()
+
+
+def apply_edits(data: dict, edits: Sequence[tuple], *, where: str) -> dict:
+    """Apply ``edits`` to one variant document's JSON (``where``: ``index`` or ``wheel``).
+
+    * ``("schema", url, scope)``: ``$schema`` becomes ``url`` (``scope`` ``all`` or ``index``);
+    * ``("values", label, ns, feature, [values])``: that label's values of ``ns :: feature``;
+    * ``("empty-ns", label, ns)``: ``ns`` of that label maps to ``{}`` (added or emptied);
+    * ``("provider", ns, entry)``: ``providers.ns`` becomes ``entry``.
+    """
+    for edit in edits:
+        kind = edit[0]
+        if kind == "schema" and (edit[2] == "all" or where == "index"):
+            data["$schema"] = edit[1]
+        elif kind == "values" and edit[1] in data["variants"]:
+            data["variants"][edit[1]].setdefault(edit[2], {})[edit[3]] = list(edit[4])
+        elif kind == "empty-ns" and edit[1] in data["variants"]:
+            data["variants"][edit[1]][edit[2]] = {}
+        elif kind == "provider" and edit[1] in data.get("providers", {}):
+            data["providers"][edit[1]] = edit[2]
+    return data
+
+
+def _rewrite_variant_json(path: Path, family: "Family", version: str, wheel: "Wheel") -> None:
+    """Rebuild a variant wheel with its ``variant.json`` passed through the family's edits."""
+    import zipfile
+
+    from varwheel.model.filename import WheelFilename
+
+    with zipfile.ZipFile(path) as zf:
+        member = next(n for n in zf.namelist() if n.endswith(".dist-info/variant.json"))
+        data = json.loads(zf.read(member))
+    label = WheelFilename.parse(path.name).label
+    path.unlink()
+    rebuilt = make_wheel(path.parent / ".src" / "edited", family.name, version, tag=wheel.tag, build=wheel.build,
+                         label=label, extra_dist_info={"variant.json": _dump(apply_edits(data, family.edits, where="wheel"))})
+    shutil.move(str(rebuilt), str(path))
 
 
 _SELECT_RE = re.compile(r"Selecting: \S+ \[compatible\] \((\S+?)\)")
@@ -234,6 +283,113 @@ def generate_families(seed: int, count: int) -> List[Family]:
     return out
 
 
+# -- families that need uv's lenience ----------------------------------------------------------
+#: ``$schema`` URLs uv 0.13.9 does not know: it logs them and reads the document by its shape.
+ODD_SCHEMAS = [
+    "https://variants-schema.wheelnext.dev/v0.0.3.json",
+    "https://variants-schema.wheelnext.dev/v0.0.2.json",
+    "https://variants-schema.wheelnext.dev/",
+    "https://variants-schema.wheelnext.dev/peps/850/v0.3.0.json",
+    "https://example.com/variants.json",
+    "https://variants-schema.wheelnext.dev/v0.2.0.json",
+]
+#: Provider entries only JSON can say (varwheel's writers refuse or never write them).
+ODD_ENTRIES = {
+    "x86_64": [
+        {"requires": []}, {"requires": ["x86-64-variant-provider", "x86-64-variant-provider"]},
+        {"requires": ["x86-64-variant-provider[extra]"]}, {"requires": ["x86-64-variant-provider @ https://example.com/p.whl"]},
+        {"requires": ["X86_64.Variant-Provider"]}, {"requires": ["x86-64-variant-provider"], "plugin-api": " x86_64_variant_provider"},
+        {"requires": ["x86-64-variant-provider>=0.2.1"]}, {"requires": ["x86-64-variant-provider<0.2.1"]},
+        {"requires": ["x86-64-variant-provider~=0.2.0"]}, {"requires": ["x86-64-variant-provider==0.2.*"]},
+        {"requires": ["not a requirement!"]}, {"builtin": "x86_64"}, {"requires": ["x86-64-variant-provider>0.2.1"]},
+    ],
+    "nvidia": [
+        {"requires": ["nvidia-variant-provider>=0.0.1,<1"], "plugin-api": NVIDIA["plugin-api"]},
+        {"requires": ["nvidia-variant-provider>=0.0.2"], "plugin-api": NVIDIA["plugin-api"]},
+        {"requires": ["Nvidia_Variant.Provider"], "plugin-api": NVIDIA["plugin-api"]},
+        {"requires": ["nvidia-variant-provider"], "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin.x"},
+        {"requires": ["nvidia-variant-provider"], "plugin-api": "nvidia_variant_provider.plugin : NvidiaVariantPlugin"},
+        {"requires": ["nvidia-variant-provider==0.0.1"], "plugin-api": NVIDIA["plugin-api"], "optional": False},
+    ],
+}
+#: Values outside a built-in provider's vocabulary: uv finds them unsupported.
+ODD_VALUES = {("x86_64", "level"): ["v5", "v0", "x86_64_v3"], ("nvidia", "sm_arch"): ["90_rea", "90", "9.0_real"],
+              ("nvidia", "cuda_version_lower_bound"): ["abc", "12.x", "12.8.1"], ("aarch64", "version"): ["7a", "8", "9.0a"]}
+LENIENT_BASES = ["x86", "static", "mixed", "nvidia", "providers", "versions", "tags"]
+
+
+def generate_lenient_families(seed: int, count: int) -> List[Family]:
+    """``count`` families whose metadata only uv's lenience reads (same seed, same families).
+
+    Each is an ordinary generated family (:func:`generate_families`' kinds)
+    plus one to three :func:`apply_edits` edits: values outside a static list
+    or a built-in vocabulary (one bad label among good ones), unknown and
+    legacy schema URLs, namespaces mapped to ``{}``, provider entries with odd
+    specifiers, name spellings, plugin-api forms; several build tags of one label.
+    """
+    rng = random.Random(seed)
+    out = []
+    for i in range(count):
+        base = LENIENT_BASES[i % len(LENIENT_BASES)]
+        family = _family(rng, f"{seed}-{i}-lenient{base}", base)
+        family.edits = _lenient_edits(rng, family)
+        if rng.random() < 0.3:
+            _add_build_tags(rng, family)
+        out.append(family)
+    return out
+
+
+def _final_label(wheel: Wheel) -> Optional[str]:
+    if wheel.label == "#hash":
+        from varwheel.model.properties import VariantDescription
+
+        return VariantDescription.parse(wheel.props).hash_label()
+    return wheel.label
+
+
+def _lenient_edits(rng: random.Random, family: Family) -> List[tuple]:
+    providers = family.project["providers"]
+    labelled = [(w, _final_label(w)) for rel in family.releases for w in rel.wheels if w.label not in (None, "null")]
+    edits: List[tuple] = []
+    for _ in range(rng.randint(1, 3)):
+        roll = rng.random()
+        if roll < 0.3 and labelled:
+            wheel, label = rng.choice(labelled)
+            prop = rng.choice(wheel.props).split(" :: ")
+            ns, feature = prop[0], prop[1]
+            static = providers.get(ns, {}).get("static-properties", {}).get(feature)
+            if static is not None:
+                bad = next(v for v in ("atlas", "blis", "zzz") if v not in static)
+            else:
+                bad = rng.choice(ODD_VALUES.get((ns, feature), ["odd_value"]))
+            current = [p.split(" :: ")[2] for p in wheel.props if p.startswith(f"{ns} :: {feature} :: ")]
+            values = rng.choice([[bad], sorted({bad, *current}), sorted(current, reverse=True)])
+            edits.append(("values", label, ns, feature, values))
+        elif roll < 0.5:
+            edits.append(("schema", rng.choice(ODD_SCHEMAS), rng.choice(["all", "all", "index"])))
+        elif roll < 0.7 and labelled:
+            wheel, label = rng.choice(labelled)
+            namespaces = sorted({p.split(" :: ")[0] for p in wheel.props})
+            edits.append(("empty-ns", label, rng.choice(namespaces + ["extra_ns"])))
+        else:
+            odd = [ns for ns in providers if ns in ODD_ENTRIES]
+            if odd:
+                ns = rng.choice(odd)
+                edits.append(("provider", ns, rng.choice(ODD_ENTRIES[ns])))
+    return edits
+
+
+def _add_build_tags(rng: random.Random, family: Family) -> None:
+    """One labelled wheel also published under one or two build tags."""
+    rel = rng.choice(family.releases)
+    candidates = [w for w in rel.wheels if w.label is not None]
+    if not candidates:
+        return
+    wheel = rng.choice(candidates)
+    for build in rng.sample(["1", "2", "10", "2a"], rng.randint(1, 2)):
+        rel.wheels.append(Wheel(wheel.label, list(wheel.props), wheel.tag, build))
+
+
 def _family(rng: random.Random, ident: str, kind: str) -> Family:
     providers: Dict[str, dict] = {}
     pools: Dict[str, Dict[str, List[str]]] = {}
@@ -261,7 +417,7 @@ def _family(rng: random.Random, ident: str, kind: str) -> Family:
     if kind == "providers":
         for ns in rng.sample(["x86_64", "nvidia", "aarch64", "myplugin"], rng.randint(1, 3)):
             providers[ns] = _odd_provider(rng, ns)
-            pools[ns] = {"x86_64": {"level": LEVELS}, "aarch64": {"version": ["8a", "8.1a", "8.2a", "9.0a"]},
+            pools[ns] = {"x86_64": {"level": LEVELS}, "aarch64": {"version": ["8a", "8.1a", "8.2a", "8.4a"]},
                          "myplugin": {"thing": ["a", "b"]},
                          "nvidia": {"cuda_version_lower_bound": LOWER, "sm_arch": SM}}[ns]
         if rng.random() < 0.15:

@@ -37,6 +37,8 @@ from tests.helpers_select import (
     build_family,
     clean_env,
     generate_families,
+    generate_lenient_families,
+    ODD_SCHEMAS,
     uv_pick,
 )
 from varwheel.machine.select import select
@@ -44,6 +46,8 @@ from varwheel.machine.select import select
 SEED = 8250817
 BATCHES = 8
 PER_BATCH = 30
+LENIENT_SEED = 8500817
+LENIENT_BATCHES = 6  # with BATCHES: 420 families against uv
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,18 @@ def _ours(directory: Path, family: Family, *, require_index: bool) -> "str | Non
 @pytest.mark.parametrize("batch", range(BATCHES))
 def test_select_names_the_file_uv_picks(batch, tmp_path, uv_bin, target_python, run_varwheel):
     families = generate_families(SEED, BATCHES * PER_BATCH)[batch * PER_BATCH:(batch + 1) * PER_BATCH]
+    _compare(families, tmp_path, uv_bin, target_python, run_varwheel)
+
+
+@pytest.mark.parametrize("batch", range(LENIENT_BATCHES))
+def test_select_follows_uv_where_uv_is_lenient(batch, tmp_path, uv_bin, target_python, run_varwheel):
+    """Metadata only uv's lenience reads: values outside static lists and built-in vocabularies,
+    unknown and legacy schema URLs, ``{}`` namespaces, odd provider entries, build tags."""
+    families = generate_lenient_families(LENIENT_SEED, LENIENT_BATCHES * PER_BATCH)
+    _compare(families[batch * PER_BATCH:(batch + 1) * PER_BATCH], tmp_path, uv_bin, target_python, run_varwheel)
+
+
+def _compare(families, tmp_path, uv_bin, target_python, run_varwheel) -> None:
     cache = tmp_path / "uv-cache"
     disagreements = []
     outcomes = {"variant": 0, "null": 0, "plain": 0, "nothing": 0}
@@ -75,7 +91,8 @@ def test_select_names_the_file_uv_picks(batch, tmp_path, uv_bin, target_python, 
         ours = _ours(directory, family, require_index=True)
         if uv_file != ours:
             disagreements.append(f"uv: {uv_file}  varwheel: {ours}\n{family.describe()}\n"
-                                 + "\n".join(l for l in log.splitlines() if "Selecting" in l or "Skipping" in l))
+                                 + "\n".join(l for l in log.splitlines() if "Selecting" in l or "Skipping" in l
+                                             or "error" in l.lower()))
         outcomes["nothing" if uv_file is None else "null" if uv_file.endswith("-null.whl")
                  else "plain" if uv_file.count("-") == 4 else "variant"] += 1
         if n % 10 == 0:  # the real CLI on a sample
@@ -84,7 +101,7 @@ def test_select_names_the_file_uv_picks(batch, tmp_path, uv_bin, target_python, 
             assert proc.returncode == (0 if uv_file else 1), proc.stderr
             assert json.loads(proc.stdout)["selected_file"] == uv_file, family.describe()
         missing = [rel for rel in family.releases if not rel.index]
-        if missing and not any(rel.index_edit for rel in family.releases):
+        if missing and not any(rel.index_edit for rel in family.releases) and not family.edits:
             # Default mode predicts what uv picks once the index files exist.
             from varwheel.pipeline.index import build_indexes, write_documents
 
@@ -98,7 +115,7 @@ def test_select_names_the_file_uv_picks(batch, tmp_path, uv_bin, target_python, 
                 disagreements.append(f"(no index, default mode) uv after indexing: {uv_indexed}  "
                                      f"varwheel: {ours_default}\n{family.describe()}")
     assert not disagreements, f"{len(disagreements)} of {len(families)} families disagree:\n\n" + "\n\n".join(disagreements)
-    # The batch exercised something: uv chose a variant somewhere and refused somewhere.
+    # The batch exercised something: uv chose a variant somewhere.
     assert outcomes["variant"] > 0, outcomes
 
 
@@ -122,6 +139,23 @@ def test_generated_families_cover_the_matrix():
     for text in ("x86_64 :: level", "x86_64 :: avx2", "nvidia :: sm_arch", "nvidia :: cuda_version_upper_bound",
                  "blas ::", "aarch64 :: version", "myplugin ::"):
         assert text in props, text
+
+
+def test_lenient_families_cover_what_uv_tolerates():
+    families = generate_lenient_families(LENIENT_SEED, LENIENT_BATCHES * PER_BATCH)
+    assert len(families) + BATCHES * PER_BATCH >= 400
+    edits = [e for f in families for e in f.edits]
+    assert {e[0] for e in edits} == {"values", "schema", "empty-ns", "provider"}
+    assert {e[1] for e in edits if e[0] == "schema"} == set(ODD_SCHEMAS)
+    assert any(e[0] == "schema" and e[2] == "index" for e in edits)  # index and wheels disagree on $schema
+    values = [v for e in edits if e[0] == "values" for v in e[4]]
+    for odd in ("atlas", "v5", "90_rea"):  # outside a static list, outside built-in vocabularies
+        assert odd in values, odd
+    entries = [e[2] for e in edits if e[0] == "provider"]
+    assert {"requires": []} in entries and {"builtin": "x86_64"} in entries
+    assert any(e[0] == "empty-ns" and e[2] == "extra_ns" for e in edits)
+    assert any(w.build for f in families for r in f.releases for w in r.wheels)
+    assert any(len(f.releases) > 1 for f in families)
 
 
 def test_linux_tag_order_differs_from_uv(tmp_path, uv_bin, target_python):
