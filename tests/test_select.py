@@ -333,3 +333,24 @@ def test_assume_on_a_namespace_uv_cannot_evaluate_counts_with_a_warning(tmp_path
     assert "uv itself would not pick these variants" in proc.stderr
     without = run_varwheel("select", "demo", "--find-links", dist, "--no-detect")
     assert without.returncode == 1  # only a variant, which nothing but --assume makes installable
+
+
+def test_explain_says_what_uv_installs_and_what_the_drafts_would_do(tmp_path, run_varwheel):
+    """A value outside a static list on one label: uv 0.13.9 keeps the other labels (measured in
+    tests/test_uv_differential.py); --explain says so, and what a strict reader would do."""
+    project = {"default-priorities": {"namespace": ["blas"]},
+               "providers": {"blas": {"static-properties": {"library": ["mkl", "openblas"]}}}}
+    fam = Family("lenient", project, [ReleaseSpec("1.0", [Wheel("mkl", ["blas :: library :: mkl"]),
+                                                          Wheel("atlas", ["blas :: library :: mkl"]), Wheel(None)])],
+                 edits=[("values", "atlas", "blas", "library", ["atlas"])])
+    d = build_family(fam, tmp_path / "fam")
+    proc = run_varwheel("select", "pkg", "-f", d, "--explain")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "pkg-1.0-py3-none-any-mkl.whl" in out.splitlines()[-1]
+    assert "variants.atlas.blas.library: 'atlas' is not among providers.blas.static-properties.library" in out
+    assert "uv 0.13.9 installs pkg-1.0-py3-none-any-mkl.whl; a reader that follows PEP 825/850 strictly" in out
+    atlas = [line for line in out.splitlines() if "-atlas.whl" in line][0]
+    assert "incompatible" in atlas and "blas :: library :: atlas" in atlas
+    data = json.loads(run_varwheel("select", "pkg", "-f", d, "--json").stdout)
+    assert any("'atlas' is not among" in note for note in data["releases"][0]["notes"])

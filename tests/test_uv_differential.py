@@ -202,3 +202,18 @@ def test_handpicked_families_agree_with_uv(case, tmp_path, uv_bin, target_python
     uv_file, _ = uv_pick(uv_bin, target_python, directory, "pkg", {}, tmp_path / "cache")
     assert uv_file is not None
     assert _ours(directory, family, require_index=True) == uv_file
+
+
+@pytest.mark.parametrize("label, expected", [("abc", "abc"), ("zzz", "null")])
+def test_a_label_without_properties_ties_with_null_by_label(label, expected, tmp_path, uv_bin, target_python):
+    """uv scores every label by its properties: one left with none (its only namespace is ``{}``)
+    has null's empty key, and the smaller label wins the tie; a label with a property beats both."""
+    family = Family(f"empty-{label}", {"default-priorities": {"namespace": ["x86_64"]}, "providers": {"x86_64": X86}},
+                    [ReleaseSpec("1.0", [Wheel(label, ["x86_64 :: level :: v1"]), Wheel("null"), Wheel(None)])],
+                    edits=[("empty-ns", label, "x86_64")])
+    directory = build_family(family, tmp_path / "fam")
+    uv_file, _ = uv_pick(uv_bin, target_python, directory, "pkg", {}, tmp_path / "cache")
+    assert uv_file == f"pkg-1.0-py3-none-any-{expected}.whl"
+    assert _ours(directory, family, require_index=True) == uv_file
+    sel = select("pkg", [directory], require_index=True)
+    assert any("has no properties but is not labelled 'null'" in note for note in sel.releases[0].notes)
