@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -173,25 +174,28 @@ def _index(d: Path) -> Path:
     return d / "pkg-1.0-variants.json"
 
 
-def test_unreadable_index_skips_its_variants_and_says_so(tmp_path, run_varwheel):
-    d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)])
-    _index(d).write_text('{"$schema": ')
+def test_unreadable_index_makes_the_whole_version_unusable(tmp_path, run_varwheel):
+    """uv 0.13.9 cannot use a version whose index it cannot parse, plain wheel included
+    (tests/data/uv_scenarios.json: wheel_variants.invalid_variant_metadata*); an older version still counts."""
+    fam = Family("bad", X86_PROJECT, [ReleaseSpec("1.0", [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)]),
+                                      ReleaseSpec("2.0", [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)])])
+    d = build_family(fam, tmp_path / "bad")
+    (d / "pkg-2.0-variants.json").write_text('{"$schema": ')
     proc = run_varwheel("select", "pkg", "-f", d, "--explain")
     assert proc.returncode == 0 and "Traceback" not in proc.stderr
-    assert "pkg-1.0-variants.json: not valid JSON" in proc.stderr
-    assert "selected: " + str(d / "pkg-1.0-py3-none-any.whl") in proc.stdout
-    (d / "pkg-1.0-py3-none-any.whl").unlink()
-    proc = run_varwheel("select", "pkg", "-f", d)
+    assert "pkg-2.0-variants.json: not valid JSON" in proc.stderr and "cannot use version 2.0 at all" in proc.stderr
+    assert "selected: " + str(d / "pkg-1.0-py3-none-any-v1.whl") in proc.stdout
+    proc = run_varwheel("select", "pkg==2.0", "-f", d)
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert "ignored: index unreadable" in proc.stderr and "not valid JSON" in proc.stderr
+    assert "cannot use version 2.0 at all, plain wheel included" in proc.stderr and "not valid JSON" in proc.stderr
 
 
-def test_index_that_is_a_directory(tmp_path, run_varwheel):
+def test_index_that_is_a_directory_is_not_an_index(tmp_path, run_varwheel):
     d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)], index=False)
     _index(d).mkdir()
-    proc = run_varwheel("select", "pkg", "-f", d)
-    assert proc.returncode == 0 and "cannot read it" in proc.stderr
-    assert proc.stdout.strip().endswith("pkg-1.0-py3-none-any.whl")
+    proc = run_varwheel("select", "pkg", "-f", d, "--require-index")
+    assert proc.returncode == 0 and "a directory, not an index file" in proc.stderr
+    assert proc.stdout.strip().endswith("pkg-1.0-py3-none-any.whl")  # what uv 0.13.9 picks (measured)
 
 
 def test_label_missing_from_index_is_never_chosen(tmp_path, run_varwheel):
@@ -203,15 +207,40 @@ def test_label_missing_from_index_is_never_chosen(tmp_path, run_varwheel):
     assert "[best] ignored: label 'best' is not listed in pkg-1.0-variants.json (uv ignores it)" in proc.stdout
 
 
-def test_index_contradicting_the_wheel_is_not_trusted(tmp_path):
+def test_index_contradicting_the_wheel_follows_uv(tmp_path, run_varwheel):
+    """uv ranks by the index and reads the chosen wheel's own variant.json only for its label and whether
+    this machine supports it (tests/data/uv_scenarios.json: derived.index-and-wheel-disagree-*)."""
     d = _family(tmp_path, [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel("null")])
     data = json.loads(_index(d).read_text())
     data["variants"]["v1"] = {"x86_64": {"level": ["v4"]}}
     _index(d).write_text(json.dumps(data))
     sel = select("pkg", [d], assume=["x86_64 :: level :: v1"], detect=False)
-    assert sel.chosen.label == "null"  # the index promises v4, the wheel says v1: neither is believed
-    bad = [c for c in sel.releases[0].candidates if c.label == "v1"][0]
-    assert bad.state == "ignored" and "inconsistent" in bad.reasons[0]
+    assert sel.chosen.label == "null"  # the index says v4: not on a v1 machine
+    sel = select("pkg", [d], assume=["x86_64 :: level :: v4"], detect=False)
+    assert sel.chosen.label == "v1"  # the index says v4, the wheel v1: this machine has both
+    assert any("installs it on the index's word" in w for w in sel.warnings)
+    data["variants"]["v1"] = {"x86_64": {"level": ["v1"]}}
+    _index(d).write_text(json.dumps(data))
+    with zipfile.ZipFile(d / "pkg-1.0-py3-none-any-v1.whl") as zf:
+        own = json.loads(zf.read("pkg-1.0.dist-info/variant.json"))
+    own["variants"]["v1"] = {"x86_64": {"level": ["v4"]}}
+    _rewrite_member(d / "pkg-1.0-py3-none-any-v1.whl", "pkg-1.0.dist-info/variant.json", json.dumps(own).encode())
+    sel = select("pkg", [d], assume=["x86_64 :: level :: v1"], detect=False)
+    assert sel.chosen is None  # chosen by the index (v1), its own file asks for v4: uv's install fails
+    assert "fails to install it" in (sel.releases[0].install_fails or "")
+    proc = run_varwheel("select", "pkg", "-f", d, "--no-detect", "--assume", "x86_64 :: level :: v1")
+    assert proc.returncode == 1 and "fails to install it" in proc.stderr
+
+
+def _rewrite_member(path: Path, name: str, data: bytes) -> None:
+    """Replace one member (RECORD left as it was: uv does not check it, and neither does select)."""
+    members = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            members[info.filename] = data if info.filename == name else zf.read(info)
+    with zipfile.ZipFile(path, "w") as zf:
+        for member, content in members.items():
+            zf.writestr(member, content)
 
 
 def test_labelled_wheel_without_variant_json_is_ignored(tmp_path):

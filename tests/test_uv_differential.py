@@ -217,3 +217,34 @@ def test_a_label_without_properties_ties_with_null_by_label(label, expected, tmp
     assert _ours(directory, family, require_index=True) == uv_file
     sel = select("pkg", [directory], require_index=True)
     assert any("has no properties but is not labelled 'null'" in note for note in sel.releases[0].notes)
+
+
+@pytest.mark.parametrize("own_level, installs", [("v4", True), ("v5", False)])
+def test_index_and_the_wheels_own_variant_json_disagree(own_level, installs, tmp_path, uv_bin, target_python):
+    """uv ranks by the index, then installs the chosen wheel if this machine supports what the
+    wheel's own variant.json says (it compares nothing else) and fails the install otherwise."""
+    import subprocess
+    import zipfile
+
+    from tests.test_select import _rewrite_member
+
+    family = Family("mismatch", {"default-priorities": {"namespace": ["x86_64"]}, "providers": {"x86_64": X86}},
+                    [ReleaseSpec("1.0", [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel("null"), Wheel(None)])])
+    directory = build_family(family, tmp_path / "fam")
+    wheel = directory / "pkg-1.0-py3-none-any-v1.whl"
+    with zipfile.ZipFile(wheel) as zf:
+        own = json.loads(zf.read("pkg-1.0.dist-info/variant.json"))
+    own["variants"]["v1"] = {"x86_64": {"level": [own_level]}}
+    _rewrite_member(wheel, "pkg-1.0.dist-info/variant.json", json.dumps(own).encode())
+    proc = subprocess.run([uv_bin, "pip", "install", "--preview-features", "wheel-variants", "--target",
+                           str(tmp_path / "site"), "--python", target_python, "--no-index", "--find-links",
+                           str(directory), "pkg", "-v", "--cache-dir", str(tmp_path / "cache"), "--offline",
+                           "--no-config"], capture_output=True, text=True, env=clean_env())
+    assert "Selecting: pkg==1.0 [compatible] (pkg-1.0-py3-none-any-v1.whl)" in proc.stderr
+    sel = select("pkg", [directory], env=clean_env(), require_index=True)
+    if installs:
+        assert proc.returncode == 0, proc.stderr
+        assert sel.chosen is not None and sel.chosen.name == wheel.name
+    else:
+        assert proc.returncode != 0 and "requires unsupported properties" in proc.stderr
+        assert sel.chosen is None and "fails to install it" in (sel.releases[0].install_fails or "")

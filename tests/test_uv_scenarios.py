@@ -48,16 +48,8 @@ from tests.helpers_scenarios import (
 
 #: Scenario id -> why varwheel's answer differs from uv 0.13.9's today (evidence in docs/machine-side.md).
 KNOWN_DIFFERENCES: Dict[str, str] = {
-    "wheel_variants.invalid_variant_metadata":
-        "uv: an unusable index file makes the whole version unusable (no solution); select still offers its plain wheel",
-    "wheel_variants.invalid_variant_metadata_backtrack":
-        "uv skips 2.0.0 (index `{}`) and installs 1.0.0; select skips only 2.0.0's variant wheels and picks its plain wheel",
-    "wheel_variants.invalid_variant_metadata_unknown_schema":
-        "uv: the unparsable index makes 1.0.0 unusable (no solution); select picks the plain wheel beside it",
     "wheel_variant_compatibility.skip_excessive_nvidia_cuda_override":
         "uv skips the nvidia provider when a forced driver needs > 1024 lower-bound values (12.2000); select supports the gpu wheel",
-    "derived.index-and-wheel-disagree-both-supported":
-        "uv compares only the label of a wheel's variant.json and installs it; select ignores a wheel whose properties differ from the index",
 }
 
 #: The test functions of uv 0.13.9's three files (each must appear in the data).

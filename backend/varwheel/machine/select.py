@@ -271,6 +271,10 @@ class Candidate:
     evaluation: Optional[Evaluation] = None
     tag_rank: Optional[int] = None
     rank: Optional[int] = None  # 1 = best, among the compatible wheels of its release
+    #: With an index file: what the wheel's own variant.json says when it differs from the
+    #: index (uv ranks by the index and reads the wheel's own file only once it is chosen).
+    own_description: Optional[VariantDescription] = None
+    own_problem: Optional[str] = None
 
     @property
     def name(self) -> str:
@@ -314,10 +318,24 @@ class Release:
     #: What the drafts forbid in the metadata used but uv 0.13.9 accepts (the
     #: document's findings): the choice follows uv; ``--explain`` names both views.
     notes: List[str] = field(default_factory=list)
+    #: Why uv 0.13.9 cannot use this version at all, plain wheel included (an index it
+    #: cannot parse, the chosen wheel's own variant.json unreadable or naming another
+    #: label): uv goes on to the next older version.
+    unusable: Optional[str] = None
+    #: Why uv 0.13.9 selects a wheel of this version and then fails to install it (its own
+    #: variant.json asks for properties this machine lacks): nothing is installed.
+    install_fails: Optional[str] = None
 
     @property
     def ranked(self) -> List[Candidate]:
         return sorted((c for c in self.candidates if c.state == COMPATIBLE), key=lambda c: c.rank or 0)
+
+    @property
+    def choice(self) -> Optional[Candidate]:
+        """The wheel uv installs from this version, if any."""
+        if self.unusable or self.install_fails or not self.ranked:
+            return None
+        return self.ranked[0]
 
     def to_json(self) -> Dict[str, object]:
         return {
@@ -331,6 +349,8 @@ class Release:
             "candidates": [c.to_json() for c in self.candidates],
             "warnings": list(self.warnings),
             "notes": list(self.notes),
+            "unusable": self.unusable,
+            "install_fails": self.install_fails,
         }
 
 
@@ -360,6 +380,9 @@ class Selection:
         lines = []
         for release in self.releases:
             lines.append(f"{self.project} {release.version}:")
+            for reason in (release.unusable, release.install_fails):
+                if reason:
+                    lines.append(f"  {reason}")
             lines += [f"  {c.name}: {c.verdict()}" for c in release.candidates] or ["  no wheels"]
         return "\n".join(lines)
 
@@ -411,6 +434,9 @@ def _scan(find_links: Sequence["str | os.PathLike[str]"], project: str, warnings
                 version_text = fname.version
                 kind = "wheel"
             elif name.endswith(INDEX_SUFFIX):
+                if path.is_dir():  # uv 0.13.9 lists only files of a find-links folder
+                    warnings.append(f"{path}: skipped: a directory, not an index file ({UV} ignores it too)")
+                    continue
                 stem = name[: -len(INDEX_SUFFIX)]
                 dist, sep, version_text = stem.rpartition("-")
                 if not sep or canonicalize_name(dist) != project:
@@ -458,14 +484,18 @@ def _read_indexes(paths: List[Path]) -> Tuple[Optional[VariantDocument], Optiona
         ) from None
 
 
-def _wheel_variant(path: Path) -> Tuple[Optional[Tuple[str, VariantDocument]], Optional[str]]:
+def _wheel_variant(path: Path, label: str) -> Tuple[Optional[Tuple[str, VariantDocument]], Optional[str]]:
+    """The wheel's own ``(label, variant.json)``, or ``(None, problem)``: missing, unreadable, another label."""
     from varwheel.wheel.archive import WheelArchive
 
     try:
         with WheelArchive(path) as archive:
-            return archive.variant(), None
+            found = archive.variant()
     except InvalidInput as exc:
         return None, str(exc)
+    if found is not None and found[0] != label:
+        return None, f"its variant.json describes {found[0]!r}, not the file name's {label!r}"
+    return found, None
 
 
 # -- support resolution ----------------------------------------------------------------
@@ -569,6 +599,7 @@ def select(
     versions = sorted(req.specifier.filter(found), reverse=True)
     releases: List[Release] = []
     chosen: Optional[Candidate] = None
+    decided = False
     for version in versions:
         wheels, index_paths, spellings = found[version]
         release = _judge_release(
@@ -577,10 +608,12 @@ def select(
         )
         releases.append(release)
         warnings.extend(release.warnings)
-        if release.ranked and chosen is None:
-            chosen = release.ranked[0]
-            if not all_releases:
-                break
+        if not decided:
+            # uv takes the newest usable version; if installing its wheel then fails, it tries no other.
+            chosen = release.choice
+            decided = chosen is not None or release.install_fails is not None
+        if decided and not all_releases:
+            break
     return Selection(project, str(req), releases, chosen, warnings)
 
 
@@ -598,7 +631,9 @@ def _judge_release(
     if index_paths:
         index_doc, index_problem = _read_indexes(sorted(index_paths))
         if index_problem:
-            release.warnings.append(f"{index_problem}; its variant wheels are skipped (uv skips them too)")
+            release.unusable = (f"{UV} cannot use version {version} at all, plain wheel included: {index_problem}")
+            release.warnings.append(f"{index_problem}; {UV} cannot use version {version} at all (plain wheel included) "
+                                    "and goes on to an older one")
     wheel_docs: List[Tuple[str, VariantDocument]] = []
     for path, fname in sorted(wheels, key=lambda item: item[0].name):
         cand = Candidate(path, fname, PLAIN if fname.label is None else (NULL if fname.label == NULL_LABEL else VARIANT),
@@ -626,22 +661,21 @@ def _judge_release(
         if index_doc is not None and label not in index_doc.variants:
             cand.state, cand.reasons = IGNORED, [f"label {label!r} is not listed in {_names(index_paths)} (uv ignores it)"]
             continue
-        inner, problem = _wheel_variant(path)
+        inner, problem = _wheel_variant(path, label)
+        if index_doc is not None:
+            # uv ranks by the index; the wheel's own file counts only once the wheel is chosen.
+            cand.description = index_doc.variants[label]
+            if problem is not None or inner is None:
+                cand.own_problem = problem or "no variant.json inside"
+            elif inner[1].variants[inner[0]] != cand.description:
+                cand.own_description = inner[1].variants[inner[0]]
+            continue
         if problem is not None or inner is None:
             cand.state, cand.reasons = IGNORED, [problem or "no variant.json inside (uv refuses such a wheel)"]
             continue
         inner_label, inner_doc = inner
-        inner_desc = inner_doc.variants[inner_label]
-        if index_doc is not None:
-            cand.description = index_doc.variants[label]
-            if inner_desc != cand.description:
-                cand.state, cand.reasons = IGNORED, [
-                    f"inconsistent: {_names(index_paths)} says {label!r} is {cand.description.strings() or 'null'} but "
-                    f"its variant.json says {inner_desc.strings() or 'null'}; fix the index (`varwheel index`)"
-                ]
-        else:
-            cand.description = inner_desc
-            wheel_docs.append((path.name, inner_doc))
+        cand.description = inner_doc.variants[inner_label]
+        wheel_docs.append((path.name, inner_doc))
     if index_doc is not None:
         release.document, release.metadata_source = index_doc, "index"
     elif wheel_docs:
@@ -677,7 +711,37 @@ def _judge_release(
     good.sort(key=lambda c: _candidate_key(c, build_rank))
     for i, cand in enumerate(good, 1):
         cand.rank = i
+    if good and index_doc is not None:
+        _read_own_metadata(release, good[0], order)
     return release
+
+
+def _read_own_metadata(release: Release, top: Candidate, order: Sequence[str]) -> None:
+    """What uv 0.13.9 does once it has chosen ``top`` by the index: it reads the wheel's own variant.json.
+
+    A missing or unreadable one, or one naming another label, makes the whole
+    version unusable (uv: "invalid package format" / "invalid metadata"); one
+    whose properties differ from the index is installed if this machine
+    supports them and otherwise fails the install ("requires unsupported
+    properties").  uv compares nothing else (its parser leaves that as a TODO).
+    """
+    if top.kind == PLAIN:
+        return
+    if top.own_problem is not None:
+        release.unusable = (f"{UV} chooses {top.name} by the index, then cannot read its own variant.json "
+                            f"({top.own_problem}), so it cannot use version {release.version} at all")
+        return
+    if top.own_description is None:
+        return
+    index_says, own = top.description.strings() if top.description else [], top.own_description.strings()
+    mismatch = (f"{_names(release.index_files)} says {top.label!r} is {index_says or 'null'} but its own "
+                f"variant.json says {own or 'null'}")
+    if evaluate(top.own_description, order, release.support, release.unsupported).compatible:
+        release.warnings.append(f"{top.name}: {mismatch}; {UV} installs it on the index's word (it compares "
+                                "nothing); fix the index (`varwheel index`)")
+    else:
+        release.install_fails = (f"{UV} chooses {top.name} by the index and then fails to install it: {mismatch}, "
+                                 "and this machine does not support those; fix the index (`varwheel index`)")
 
 
 def _build_key(fname: WheelFilename) -> Tuple:
