@@ -5,8 +5,10 @@ most preferred value first), the same lists ``varwheel select`` ranks with.
 Features that were detected but that uv 0.13.9's built-in providers do not
 evaluate (x86-64 ISA flags, Arm HWCAPs) follow on an ``extra`` line.  ``-v``
 adds, per namespace, where the answer came from, or one line saying why it is
-empty (no driver, no GPU, a library that fails, ...).  ``--json`` prints all
-of it as one JSON object.  Static properties are not detected: they come
+empty (no driver, no GPU, a library that fails, ...), and one ``caveat`` line
+per sentence where the answer (uv 0.13.9's) is less than the machine reports,
+or may not be what uv sees (an Arm core uv does not know, CPUID on Windows).
+``--json`` prints all of it as one JSON object.  Static properties are not detected: they come
 from each package's metadata (``varwheel select --explain`` shows them).
 """
 
@@ -15,13 +17,13 @@ from __future__ import annotations
 import argparse
 
 NAME = "detect"
-HELP = "show what this machine supports per variant namespace (x86_64, aarch64, nvidia), best first"
+HELP = "show what this machine supports per variant namespace (x86_64, aarch64, nvidia, tpu), best first"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="say where each answer came from, and why a namespace is empty")
+                        help="say where each answer came from, why a namespace is empty, and its caveats")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
             if args.verbose and support.note:
                 line += f": {support.note}"
             print(line)
+            if args.verbose:
+                _print_caveats(ns, support.caveats)
             continue
         for feature in support.features:
             print(f"{ns} :: {feature.name} :: {', '.join(feature.values)}")
@@ -56,4 +60,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{ns} extra (detected, not evaluated by {UV}'s built-in provider): {names}")
         if args.verbose:
             print(f"{ns} source: {support.source}" + (f" ({support.note})" if support.note else ""))
+            _print_caveats(ns, support.caveats)
     return 0
+
+
+def _print_caveats(namespace: str, caveats: "tuple[str, ...]") -> None:
+    for caveat in caveats:
+        print(f"{namespace} caveat: {caveat}")

@@ -11,6 +11,7 @@ namespace     ``requires`` (one, bare name)  version  ``plugin-api`` (absent = m
 ``x86_64``    ``x86-64-variant-provider``    0.2.1    ``x86_64_variant_provider``                        ``level``
 ``aarch64``   ``aarch64-variant-provider``   0.2.0    ``aarch64_variant_provider``                       ``version``
 ``nvidia``    ``nvidia-variant-provider``    0.0.1    ``nvidia_variant_provider.plugin:NvidiaVariantPlugin``  bounds, ``sm_arch``
+``tpu``       ``tpu-variant-provider``       0.1.0    ``tpu_variant_provider.plugin:TpuVariantPlugin``        ``present``
 ============  ===========================  =======  ==============================================  ==================
 
 The matching rule (:func:`builtin_for`): ``requires`` holds exactly one
@@ -92,6 +93,9 @@ BUILTINS: Dict[str, BuiltinProvider] = {
     "nvidia": BuiltinProvider(
         "nvidia", "nvidia-variant-provider", "0.0.1", "nvidia_variant_provider.plugin:NvidiaVariantPlugin", "nvidia",
         ("cuda_version_lower_bound", "cuda_version_upper_bound", "sm_arch"),
+    ),
+    "tpu": BuiltinProvider(
+        "tpu", "tpu-variant-provider", "0.1.0", "tpu_variant_provider.plugin:TpuVariantPlugin", "tpu", ("present",)
     ),
 }
 

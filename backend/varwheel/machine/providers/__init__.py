@@ -2,7 +2,7 @@
 
 A *provider* answers, for one namespace, "which features does this machine
 have, and for each feature which values, best first".  varwheel runs no
-third-party plugin; like uv 0.13.9 it has built-in equivalents of three
+third-party plugin; like uv 0.13.9 it has built-in equivalents of four
 provider packages and reads ``static-properties`` from the package metadata:
 
 ============  ===========================  =======  ==============================================
@@ -11,16 +11,25 @@ namespace     ``requires`` (one, bare name)  version  ``plugin-api`` (absent = m
 ``x86_64``    ``x86-64-variant-provider``    0.2.1    ``x86_64_variant_provider``
 ``aarch64``   ``aarch64-variant-provider``   0.2.0    ``aarch64_variant_provider``
 ``nvidia``    ``nvidia-variant-provider``    0.0.1    ``nvidia_variant_provider.plugin:NvidiaVariantPlugin``
+``tpu``       ``tpu-variant-provider``       0.1.0    ``tpu_variant_provider.plugin:TpuVariantPlugin``
 ============  ===========================  =======  ==============================================
 
 The matching rule is uv's, found by experiment (see docs/machine-side.md):
 ``requires`` must hold exactly one requirement, whose normalized name is the
 package above, with no extras, marker or URL, and whose version specifier (if
-any) admits the version above; ``plugin-api``, stripped, must equal the value
-above (when absent it defaults to the package's module name, which is why a
-bare nvidia entry without ``plugin-api`` is skipped); the provider must not be
-``optional``; and it must sit under its own namespace.  Anything else is an
-unsupported provider: every variant that uses its namespace is incompatible.
+any) admits the version above; ``plugin-api`` must equal the value above
+(when absent it defaults to the package's module name, which is why a bare
+nvidia or tpu entry without ``plugin-api`` is skipped); the provider must not
+be ``optional``; and it must sit under its own namespace.  Anything else is
+an unsupported provider: every variant that uses its namespace is
+incompatible.
+
+Each detector answers what uv 0.13.9's built-in code answers on this machine,
+even where that is less than the CPU can do (an Arm core uv does not know is
+``8a``): ``varwheel select`` must name the file uv installs.  Where the machine
+says more, or where varwheel cannot see what uv sees (CPUID on Windows), the
+answer carries ``caveats``: sentences ``detect -v`` and ``select --explain``
+print.
 
 Detection is lazy and per namespace (:func:`detect`): a release without
 nvidia variants never loads a GPU library.
@@ -43,6 +52,8 @@ __all__ = [
     "NamespaceSupport",
     "detect",
     "detect_namespace",
+    "SysctlReader",
+    "LIVE_SYSCTL",
     "sysctl_string",
     "sysctl_int",
     "machine",
@@ -79,21 +90,25 @@ class NamespaceSupport:
     built-in provider (x86-64 ISA flags, Arm HWCAPs): shown by ``detect``,
     usable through ``select --assume``.  ``source`` says where the answer
     came from; ``note`` is the one line ``detect -v`` prints (why nothing was
-    found, or a summary).
+    found, or a summary).  ``caveats`` are sentences for the person reading
+    ``detect -v`` or ``select --explain``: where ``features`` (uv's answer)
+    is less than the machine can do, or may differ from what uv sees.
 
     Plain classes rather than dataclasses here: importing :mod:`dataclasses`
     costs more than the whole detection (see bench/detect.py).
     """
 
-    __slots__ = ("namespace", "features", "extra", "source", "note")
+    __slots__ = ("namespace", "features", "extra", "source", "note", "caveats")
 
     def __init__(self, namespace: str, features: "Optional[List[FeatureSupport]]" = None,
-                 extra: "Optional[List[FeatureSupport]]" = None, source: str = "", note: "Optional[str]" = None) -> None:
+                 extra: "Optional[List[FeatureSupport]]" = None, source: str = "", note: "Optional[str]" = None,
+                 caveats: "Iterable[str]" = ()) -> None:
         self.namespace = namespace
         self.features = list(features or [])
         self.extra = list(extra or [])
         self.source = source
         self.note = note
+        self.caveats: "Tuple[str, ...]" = tuple(caveats)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, NamespaceSupport) and all(
@@ -101,7 +116,8 @@ class NamespaceSupport:
         )
 
     def __repr__(self) -> str:
-        return f"NamespaceSupport({self.namespace!r}, {self.features!r}, source={self.source!r}, note={self.note!r})"
+        return (f"NamespaceSupport({self.namespace!r}, {self.features!r}, source={self.source!r}, note={self.note!r}, "
+                f"caveats={self.caveats!r})")
 
     def values(self, feature: str) -> "Tuple[str, ...]":
         for item in self.features:
@@ -121,6 +137,7 @@ class NamespaceSupport:
             "extra": {f.name: list(f.values) for f in self.extra},
             "source": self.source,
             "note": self.note,
+            "caveats": list(self.caveats),
         }
 
 
@@ -150,7 +167,7 @@ def machine() -> str:
 
 
 # -- macOS sysctl, through libc (no subprocess: detection stays in milliseconds) ---------
-def _sysctlbyname(name: str, size: int = 0):
+def _sysctlbyname(name: str, size: int = 0) -> "Optional[bytes]":
     if sys.platform != "darwin":
         return None
     import ctypes
@@ -184,3 +201,47 @@ def sysctl_int(name: str) -> "Optional[int]":
     if raw is None or len(raw) not in (4, 8):
         return None
     return int.from_bytes(raw, sys.byteorder, signed=True)
+
+
+class SysctlReader:
+    """macOS ``sysctl`` keys, from this system (libc) or from a recorded ``sysctl -a`` dump.
+
+    The detectors take one of these so that the macOS paths (``machdep.cpu.*``,
+    ``hw.optional.arm.FEAT_*`` and the older ``hw.optional.armv8_*`` keys) run
+    on any machine against recorded dumps of real Macs (tests/data/cpus/).
+    """
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: "Optional[Mapping[str, str]]" = None) -> None:
+        self._values = None if values is None else dict(values)
+
+    @classmethod
+    def from_dump(cls, text: str) -> "SysctlReader":
+        """Parse ``sysctl -a`` output (``key: value`` lines; later lines do not override earlier ones)."""
+        values: Dict[str, str] = {}
+        for line in text.splitlines():
+            key, sep, value = line.partition(":")
+            if sep and key.strip() and key.strip() not in values:
+                values[key.strip()] = value.strip()
+        return cls(values)
+
+    def string(self, name: str) -> "Optional[str]":
+        """The key's text (``None``: no such key)."""
+        if self._values is None:
+            return sysctl_string(name)
+        return self._values.get(name)
+
+    def integer(self, name: str) -> "Optional[int]":
+        """The key as an integer (``None``: no such key, or not an integer)."""
+        if self._values is None:
+            return sysctl_int(name)
+        text = self._values.get(name)
+        try:
+            return None if text is None else int(text)
+        except ValueError:
+            return None
+
+
+#: The running system's sysctl (every key is ``None`` off macOS).
+LIVE_SYSCTL = SysctlReader()

@@ -1,18 +1,27 @@
-"""x86-64 detection: psABI level (v4..v1) and ISA extensions, from the CPU's own flags.
+"""x86-64 detection: psABI level (v4..v1) and ISA extensions, the way uv 0.13.9 reads them.
 
 The level is computed from feature flags, never from a CPU model table, so a
 CPU released after this file was written is still classified correctly: it is
-``vN`` when it has every flag that the x86-64 psABI requires for ``vN`` and all
-lower levels.  Flags come from ``/proc/cpuinfo`` on Linux (the kernel's names,
-which is also what the spec and compilers' docs quote) and from ``sysctl``
-(``machdep.cpu.*``) on macOS, translated to the Linux names.
+``vN`` when it has every flag that uv 0.13.9's built-in
+``x86-64-variant-provider`` 0.2.1 requires for ``vN`` and all lower levels
+(:data:`LEVEL_FLAGS`; uv checks no flag for ``v1`` and none of XSAVE, which
+the psABI lists for ``v3``).  Flags come from where uv reads them: the first
+processor's ``flags`` line of ``/proc/cpuinfo`` on Linux, ``sysctl
+machdep.cpu.*`` on macOS (translated to the Linux names; AVX-512 flags count
+only while ``hw.optional.avx512f`` says the kernel enabled AVX-512 state).
 
-What installers evaluate: uv 0.13.9's built-in ``x86-64-variant-provider``
-answers only the ``level`` feature (checked against uv: a variant listing
-``x86_64 :: avx2 :: on`` is "unsupported" even on an AVX2 machine).  So
-``level`` is the one feature :func:`detect` reports as supported; the ISA
-flags are reported separately as ``extra`` (useful to a person, to
-``--assume``, and to builds), so that ``varwheel select`` agrees with uv.
+When there are no flags (no ``/proc/cpuinfo``, an operating system without a
+probe), uv assumes ``v2``, and so does varwheel, with a caveat.  On Windows
+uv executes CPUID, which varwheel does not (docs/machine-side.md, "x86-64 on
+Windows"): varwheel reports the baseline ``v1`` and a caveat saying to state
+the level with ``--assume``.
+
+What installers evaluate: uv 0.13.9 answers only the ``level`` feature
+(checked against uv: a variant listing ``x86_64 :: avx2 :: on`` is
+"unsupported" even on an AVX2 machine).  So ``level`` is the one feature
+:func:`detect` reports as supported; the ISA flags are reported separately as
+``extra`` (useful to a person, to ``--assume``, and to builds), so that
+``varwheel select`` agrees with uv.
 
 Example::
 
@@ -27,10 +36,13 @@ from __future__ import annotations
 import sys
 
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
+from varwheel.model.builtins import UV
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+
+    from varwheel.machine.providers import SysctlReader
 
 __all__ = [
     "NAMESPACE",
@@ -41,18 +53,31 @@ __all__ = [
     "supported_levels",
     "flags_from_cpuinfo",
     "flags_from_macos",
+    "WINDOWS_CAVEAT",
     "detect",
 ]
 
 NAMESPACE = "x86_64"
 
-#: Flags each level adds, as Linux ``/proc/cpuinfo`` names them (spec section 8).
-#: ``pni`` is SSE3, ``abm`` is LZCNT, ``lahf_lm`` is LAHF/SAHF in 64-bit mode.
+#: Flags each level adds, as Linux ``/proc/cpuinfo`` names them: the ones uv 0.13.9 checks.
+#: ``pni`` is SSE3, ``abm`` is LZCNT, ``lahf_lm`` is LAHF/SAHF in 64-bit mode.  The ``v1``
+#: flags are the psABI's, listed for reference: uv checks none (64-bit code runs), nor does
+#: :func:`level_from_flags`.  The psABI's ``v3`` also lists XSAVE; uv does not check it.
 LEVEL_FLAGS: Dict[str, Tuple[str, ...]] = {
     "v1": ("cmov", "cx8", "fpu", "fxsr", "mmx", "syscall", "sse", "sse2"),
     "v2": ("cx16", "lahf_lm", "popcnt", "pni", "sse4_1", "sse4_2", "ssse3"),
-    "v3": ("avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe", "xsave"),
+    "v3": ("avx", "avx2", "bmi1", "bmi2", "f16c", "fma", "abm", "movbe"),
     "v4": ("avx512f", "avx512bw", "avx512cd", "avx512dq", "avx512vl"),
+}
+#: Other spellings uv 0.13.9 treats as the same flag (macOS names, lowercased), -> the Linux name.
+_ALIASES: Mapping[str, str] = {
+    "sse3": "pni",
+    "lzcnt": "abm",
+    "lahf": "lahf_lm",
+    "sse4.1": "sse4_1",
+    "sse4.2": "sse4_2",
+    "avx1.0": "avx",
+    "avx2.0": "avx2",
 }
 #: Best first, as installers prefer them.
 LEVELS: Tuple[str, ...] = ("v4", "v3", "v2", "v1")
@@ -88,8 +113,10 @@ def level_from_flags(flags: Iterable[str]) -> str:
 
     ``v1`` is returned even without its flags: a 64-bit x86 process runs, so
     the baseline holds (some hypervisors hide ``syscall`` from cpuinfo).
+    Names are compared as uv compares them: case-insensitively, with the
+    macOS spellings (``SSE4.1``, ``AVX1.0``, ``LZCNT``, ...) equal to Linux's.
     """
-    have = set(flags)
+    have = {_ALIASES.get(f.lower(), f.lower()) for f in flags}
     best = "v1"
     for level in ("v2", "v3", "v4"):
         if all(flag in have for flag in LEVEL_FLAGS[level]):
@@ -107,9 +134,14 @@ def supported_levels(level: str) -> List[str]:
 
 
 def flags_from_cpuinfo(text_or_lines: "str | Iterable[str]") -> Set[str]:
-    """The first ``flags`` line of ``/proc/cpuinfo`` as a set (empty if none)."""
+    """The first processor's ``flags`` line of ``/proc/cpuinfo`` as a set (empty if none).
+
+    Like uv, only the first block counts: reading stops at the first empty line.
+    """
     lines = text_or_lines.splitlines() if isinstance(text_or_lines, str) else text_or_lines
     for line in lines:
+        if not line.strip():
+            break
         key, sep, value = line.partition(":")
         if sep and key.strip() == "flags":
             return set(value.split())
@@ -117,16 +149,7 @@ def flags_from_cpuinfo(text_or_lines: "str | Iterable[str]") -> Set[str]:
 
 
 #: macOS ``machdep.cpu.*`` names that differ from Linux's after lowercasing.
-_MACOS_RENAMES: Mapping[str, str] = {
-    "sse3": "pni",
-    "sse4.1": "sse4_1",
-    "sse4.2": "sse4_2",
-    "avx1.0": "avx",
-    "lahf": "lahf_lm",
-    "lzcnt": "abm",
-    "sha": "sha_ni",
-    "supplementalsse3": "ssse3",
-}
+_MACOS_RENAMES: Mapping[str, str] = {**_ALIASES, "sha": "sha_ni"}
 
 
 def flags_from_macos(*feature_strings: str) -> Set[str]:
@@ -148,37 +171,65 @@ def _read_linux_flags(path: str = "/proc/cpuinfo") -> Tuple[Optional[Set[str]], 
     except OSError as exc:
         return None, f"cannot read {path}: {exc.strerror or exc}"
     if not flags:
-        return None, f"{path} has no 'flags' line"
+        return None, f"the first processor in {path} has no 'flags' line"
     return flags, path
 
 
-def _read_macos_flags() -> Tuple[Optional[Set[str]], str]:
-    from varwheel.machine.providers import sysctl_string
-
-    texts = [sysctl_string(k) for k in ("machdep.cpu.features", "machdep.cpu.leaf7_features", "machdep.cpu.extfeatures")]
-    if not any(texts):
+def _read_macos_flags(sysctl: "SysctlReader") -> Tuple[Optional[Set[str]], str]:
+    texts = [sysctl.string(k) for k in ("machdep.cpu.features", "machdep.cpu.leaf7_features", "machdep.cpu.extfeatures")]
+    words = " ".join(t or "" for t in texts).split()
+    source = "sysctl machdep.cpu.*"
+    if "AVX512F" in words and sysctl.integer("hw.optional.avx512f") != 1:
+        # machdep lists what the CPU has even when the kernel leaves AVX-512 state off;
+        # hw.optional.avx512f says whether it is usable (uv drops the AVX512 flags otherwise).
+        words = [w for w in words if not w.startswith("AVX512")]
+        source += " (AVX-512 not enabled: hw.optional.avx512f)"
+    if not words:
         return None, "sysctl machdep.cpu.features is not available"
-    return flags_from_macos(*[t or "" for t in texts]), "sysctl machdep.cpu.*"
+    return flags_from_macos(" ".join(words)), source
+
+
+#: What ``detect`` says on Windows (why: docs/machine-side.md, "x86-64 on Windows").
+WINDOWS_CAVEAT = (
+    f"{UV} reads this CPU's level with CPUID on Windows; varwheel does not (IsProcessorFeaturePresent does not "
+    "report POPCNT, LAHF, BMI1, F16C, FMA, LZCNT, MOVBE or AVX-512 BW/CD/DQ/VL), so it reports the baseline v1 "
+    "and uv may choose a higher level: state this CPU's level with --assume x86_64::level::vN"
+)
 
 
 def detect(env: Optional[Mapping[str, str]] = None, *, machine: Optional[str] = None,
-           cpuinfo_path: str = "/proc/cpuinfo") -> NamespaceSupport:
-    """Levels (best first) and, as ``extra``, the ISA flags of this machine."""
+           cpuinfo_path: str = "/proc/cpuinfo", platform: Optional[str] = None,
+           sysctl: "Optional[SysctlReader]" = None) -> NamespaceSupport:
+    """Levels (best first) as uv 0.13.9 answers them and, as ``extra``, the ISA flags of this machine.
+
+    ``cpuinfo_path`` other than ``/proc/cpuinfo`` reads a recorded file on any
+    platform; ``platform`` (default ``sys.platform``) and ``sysctl`` (default:
+    this system's) select and feed the macOS and Windows paths.
+    """
+    from varwheel.machine.providers import LIVE_SYSCTL
+
     machine = (machine if machine is not None else _machine()).lower()
+    platform = platform if platform is not None else sys.platform
     if machine not in _X86_64_MACHINES:
         return NamespaceSupport(NAMESPACE, [], source="uname",
                                 note=f"not an x86-64 machine ({machine or 'unknown'})")
-    if sys.platform == "darwin" and cpuinfo_path == "/proc/cpuinfo":
-        flags, source = _read_macos_flags()
-    elif sys.platform.startswith("linux") or cpuinfo_path != "/proc/cpuinfo":
+    if platform == "win32" and cpuinfo_path == "/proc/cpuinfo":
+        return NamespaceSupport(NAMESPACE, [FeatureSupport("level", ("v1",))], source="baseline",
+                                note="no flag source on Windows; assuming the x86-64 baseline (v1) only",
+                                caveats=[WINDOWS_CAVEAT])
+    if platform == "darwin" and cpuinfo_path == "/proc/cpuinfo":
+        flags, source = _read_macos_flags(sysctl if sysctl is not None else LIVE_SYSCTL)
+    elif platform.startswith("linux") or cpuinfo_path != "/proc/cpuinfo":
         flags, source = _read_linux_flags(cpuinfo_path)
     else:
-        flags, source = None, f"no flag source on {sys.platform}"
+        flags, source = None, f"no flag source on {platform}"
     if flags is None:
-        # Running 64-bit x86 code proves the baseline; say why nothing more is known.
+        # uv's default when its probe finds no flags (CPUs below v2 are 10 to 15 years old).
         return NamespaceSupport(
-            NAMESPACE, [FeatureSupport("level", ("v1",))], source="baseline",
-            note=f"{source}; assuming the x86-64 baseline (v1) only",
+            NAMESPACE, [FeatureSupport("level", tuple(supported_levels("v2")))], source="uv default",
+            note=f"{source}; {UV} assumes x86-64-v2 then, and so does varwheel",
+            caveats=[f"{UV} assumes x86-64-v2 when it finds no CPU flags ({source}); a v2 variant it picks may not "
+                     "run on an older CPU"],
         )
     level = level_from_flags(flags)
     extra = [FeatureSupport(flag, ("on",)) for flag in sorted(flags & ISA_FLAGS)]
