@@ -726,3 +726,13 @@ def test_detect_verbose_prints_caveats(run_varwheel, monkeypatch):
     assert "caveat" not in run_varwheel("detect").stdout  # only with -v
     data = json.loads(run_varwheel("detect", "--json").stdout)
     assert data["namespaces"]["aarch64"]["caveats"] == list(olympus.caveats)
+
+
+def test_a_forced_driver_needing_over_1024_lower_bounds_disables_the_provider():
+    """uv 0.13.9 bounds its memory so (tests/data/uv_scenarios.json: skip_excessive_nvidia_cuda_override)."""
+    from varwheel.machine.providers import nvidia
+
+    big = nvidia.detect({nvidia.FORCE_DRIVER: "12.1001", nvidia.FORCE_SM: "9.0"})  # 1002 + 1 + 21 + 1 values
+    assert big.features == [] and "more than 1024" in (big.note or "")
+    ok = nvidia.detect({nvidia.FORCE_DRIVER: "12.1000", nvidia.FORCE_SM: "9.0"})  # exactly 1024
+    assert len(ok.values("cuda_version_lower_bound")) == 1024

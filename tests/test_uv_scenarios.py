@@ -48,8 +48,6 @@ from tests.helpers_scenarios import (
 
 #: Scenario id -> why varwheel's answer differs from uv 0.13.9's today (evidence in docs/machine-side.md).
 KNOWN_DIFFERENCES: Dict[str, str] = {
-    "wheel_variant_compatibility.skip_excessive_nvidia_cuda_override":
-        "uv skips the nvidia provider when a forced driver needs > 1024 lower-bound values (12.2000); select supports the gpu wheel",
 }
 
 #: The test functions of uv 0.13.9's three files (each must appear in the data).

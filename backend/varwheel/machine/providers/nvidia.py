@@ -68,6 +68,9 @@ FORCE_SM = "NV_VARIANT_PROVIDER_FORCE_SM_ARCH"
 #: The plugin's driver range: majors 11..15, minors 0..20.
 UMD_MAJORS = range(11, 16)
 UMD_MINORS = range(21)
+#: uv 0.13.9 skips the provider when a (forced) driver version needs more lower-bound values
+#: than this (``12.2000``): its bound on memory, which changes which wheel it installs.
+MAX_VERSION_VALUES = 1024
 _MIN_SM = (5, 0)
 _DIGITS = frozenset("0123456789")
 
@@ -355,6 +358,12 @@ def detect(env: Mapping[str, str]) -> NamespaceSupport:
                      f"{_fmt(*low)} to {_fmt(*high)}",
             )
         driver = gpu.driver
+    if len(lower_bound_values(driver)) > MAX_VERSION_VALUES:
+        return NamespaceSupport(
+            NAMESPACE, [], source=", ".join(sources),
+            note=f"CUDA driver {_fmt(*driver)} needs more than {MAX_VERSION_VALUES} cuda_version_lower_bound "
+                 "values: the nvidia provider is disabled (as in uv 0.13.9, which bounds its memory so)",
+        )
     note_bits = [f"CUDA driver {_fmt(*driver)}"]
     if cc is None and gpu is not None and gpu.problem is None:
         cc = gpu.best_capability
