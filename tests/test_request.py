@@ -31,10 +31,11 @@ def test_builtin_provider_entries_are_exactly_what_uv_recognises():
             "requires": ["nvidia-variant-provider"],
             "plugin-api": "nvidia_variant_provider.plugin:NvidiaVariantPlugin",
         },
+        "tpu": {"requires": ["tpu-variant-provider"], "plugin-api": "tpu_variant_provider.plugin:TpuVariantPlugin"},
     }
-    assert set(BUILTIN_PROVIDERS) == {"x86_64", "aarch64", "nvidia"}
-    assert DEFAULT_NAMESPACE_ORDER == ["nvidia", "aarch64", "x86_64"]
-    assert default_order(["zeta", "x86_64", "alpha", "nvidia"]) == ["nvidia", "x86_64", "alpha", "zeta"]
+    assert set(BUILTIN_PROVIDERS) == {"x86_64", "aarch64", "nvidia", "tpu"}
+    assert DEFAULT_NAMESPACE_ORDER == ["nvidia", "tpu", "aarch64", "x86_64"]  # accelerators before CPU levels
+    assert default_order(["zeta", "x86_64", "tpu", "alpha", "nvidia"]) == ["nvidia", "tpu", "x86_64", "alpha", "zeta"]
 
 
 def test_properties_alone_get_the_hash_label_and_builtin_providers():
@@ -208,3 +209,77 @@ def test_the_written_document_reads_back_identically():
     doc = VariantDocument.loads(req.variant_json)
     assert doc.single(req.label) == (req.label, req.description)
     assert doc.dumps() == req.variant_json
+
+
+# -- values uv's built-in providers never report (model.vocabulary) -----------------------------------------
+
+
+@pytest.mark.parametrize("prop, valid", [
+    ("x86_64 :: level :: v5", "valid values: v1, v2, v3, v4"),
+    ("nvidia :: sm_arch :: 90_rea", "valid values: {major}{minor}_real or {major}{minor}_virtual"),
+    ("nvidia :: cuda_version_lower_bound :: abc", "valid values: a CUDA version written M or M.m"),
+    ("aarch64 :: version :: 7a", "valid values: 8a, 8.1a, 8.2a, 8.3a, 8.4a"),
+    ("tpu :: present :: yes", "valid values: true, false"),
+])
+def test_a_value_the_builtin_provider_never_reports_is_refused(prop, valid):
+    for metadata_format in ("providers", "pep825"):
+        with pytest.raises(InvalidProperty) as info:
+            resolve_variant([prop, "x86_64 :: level :: v3"] if "x86_64" not in prop else [prop],
+                            metadata_format=metadata_format)
+        message = str(info.value)
+        feature = prop.split(" :: ")[1]
+        assert message.startswith(f"'{prop}': unknown {feature}: uv 0.13.9's built-in ") and valid in message, message
+        assert "never selects this variant" in message and "\n" not in message
+        namespace = prop.split(" :: ")[0]
+        assert f"[variant.providers.{namespace}]" in message and "--pyproject-toml" in message
+
+
+def test_another_provider_for_the_namespace_owns_its_values(tmp_path):
+    for table in ('static-properties.level = ["v5", "v4"]', 'requires = ["my-x86-plugin"]',
+                  'requires = ["x86-64-variant-provider>=9"]'):
+        project = project_from(tmp_path, f"[variant.providers.x86_64]\n{table}\n")
+        req = resolve_variant(["x86_64 :: level :: v5"], project=project)
+        assert req.description.strings() == ["x86_64 :: level :: v5"], table
+    # The project's own entry for the built-in is the built-in: its vocabulary holds.
+    project = project_from(tmp_path, '[variant.providers.x86_64]\nrequires = ["x86-64-variant-provider>=0.2,<1"]\n')
+    with pytest.raises(InvalidProperty, match="valid values: v1, v2, v3, v4"):
+        resolve_variant(["x86_64 :: level :: v5"], project=project)
+
+
+def test_a_named_variant_with_such_a_value_is_refused_in_the_builds_words(tmp_path):
+    project = project_from(tmp_path, "[variant.variants.cu]\nnvidia.sm_arch = [\"90_real\", \"90_rea\"]\n")
+    with pytest.raises(InvalidProperty) as info:
+        resolve_variant(label="cu", project=project, door="build")
+    message = str(info.value)
+    assert "'nvidia :: sm_arch :: 90_rea'" in message
+    assert f"[variant.providers.nvidia] of {project.source}" in message and "--pyproject-toml" not in message
+
+
+def test_make_variant_exits_2_with_one_line(tmp_path, run_varwheel):
+    from fixtures.wheel_factory import make_wheel
+
+    src = make_wheel(tmp_path / "src", "mypkg", "1.0")
+    proc = run_varwheel("make-variant", "-f", src, "-o", tmp_path / "out", "-p", "x86_64 :: level :: v5")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "valid values: v1, v2, v3, v4" in lines[0], proc.stderr
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_the_build_backend_refuses_before_building(tmp_path):
+    import subprocess
+
+    from tests.helpers_build import HookCaller, copy_project, read_log
+
+    project = copy_project("recorder", tmp_path)
+    log = tmp_path / "recorder.jsonl"
+    hooks = HookCaller(project, env={"RECORDER_LOG": str(log)})
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(subprocess.CalledProcessError):
+        hooks.build_wheel(str(out), {"variant": "x86_64 :: level :: v5"})
+    lines = [line for line in hooks.stderr.splitlines() if line.startswith("varwheel: error:")]
+    assert len(lines) == 1 and "Traceback" not in hooks.stderr, hooks.stderr
+    assert "valid values: v1, v2, v3, v4" in lines[0] and str(project / "pyproject.toml") in lines[0], lines[0]
+    assert list(out.iterdir()) == []
+    assert not [e for e in (read_log(log) if log.exists() else []) if e["hook"] == "build_wheel"], "the inner backend ran"

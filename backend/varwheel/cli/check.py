@@ -1,6 +1,7 @@
 """``varwheel check WHEEL|DIR ... [--json]``: is this release right before it is published?
 
-See :mod:`varwheel.pipeline.check` for every check and its code.  Exit status: 0 no
+See :mod:`varwheel.pipeline.check` for every check and its code (docs/pipeline.md
+has the table with what to do about each).  Exit status: 0 no
 errors (warnings allowed unless ``--strict``), 1 problems found, 2 bad usage
 (a path that does not exist, a file that is not a wheel, a folder without
 wheels).
@@ -11,7 +12,8 @@ from __future__ import annotations
 import argparse
 
 NAME = "check"
-HELP = "check wheels and folders (RECORD, variant.json, labels, index files); exit 1 on problems"
+HELP = ("check wheels and folders (RECORD, variant.json, labels, index files, what uv 0.13.9 refuses or "
+        "ignores); exit 1 on problems")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

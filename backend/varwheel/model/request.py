@@ -11,6 +11,9 @@ Both front doors use this: ``varwheel make-variant`` (``-p``, ``--null-variant``
 * Providers come from ``[variant.providers.<ns>]``, else from the built-in
   entries uv knows (x86_64, aarch64, nvidia); any other namespace needs a table
   (in the providers format).
+* A namespace served by uv's built-in provider takes only the values that
+  provider can report (:mod:`varwheel.model.vocabulary`: ``level`` v1-v4, ...);
+  declaring another provider for the namespace lifts the rule.
 * ``default-priorities`` come from the project (it must list every namespace
   used), else the default order of :mod:`varwheel.model.builtins`.
 * The null variant has no properties of its own, so its family's namespaces
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Literal, Optional, Sequence
 
 from varwheel.model.builtins import BUILTIN_PROVIDERS, default_order
-from varwheel.errors import InvalidInput, InvalidLabel
+from varwheel.errors import InvalidInput, InvalidLabel, InvalidProperty
 from varwheel.model.document import DEFAULT_FORMAT, FORMATS, Provider, VariantDocument
 from varwheel.model.properties import NULL_LABEL, VariantDescription, label_warnings, validate_label
 from varwheel.model.pyproject import VariantProject, find_named_variant
@@ -125,6 +128,28 @@ def _where(project: Optional[VariantProject], door: Door) -> str:
     return "a pyproject.toml and pass it with --pyproject-toml"
 
 
+def _refuse_unknown_values(
+    desc: VariantDescription, providers: Dict[str, Provider], project: Optional[VariantProject], door: Door
+) -> None:
+    """Refuse a value uv's built-in provider for its namespace can never report (``x86_64 :: level :: v5``).
+
+    Such a wheel builds fine and is never installed by uv, on any machine: a
+    typo that only users would notice.  Judged on the provider entries the
+    document will record (the project's own or the built-in defaults), so a
+    project that declares another provider for the namespace owns its values.
+    """
+    from varwheel.model.vocabulary import vocabulary_problems
+
+    problems = vocabulary_problems(desc, providers)
+    if problems:
+        first = problems[0]
+        ns = first.prop.namespace
+        raise InvalidProperty(
+            f"{first.describe()}; or declare another provider for {ns!r} in "
+            f"[variant.providers.{ns}] of {_where(project, door)}"
+        )
+
+
 def _providers_for(
     desc: VariantDescription, project: Optional[VariantProject], metadata_format: str, door: Door = "make-variant"
 ) -> "tuple[Dict[str, Provider], List[str]]":
@@ -154,6 +179,7 @@ def _providers_for(
                 f"to {_where(project, door)} (for example static-properties.<feature> = [values in "
                 f"preference order]); built-in providers exist for {', '.join(sorted(BUILTIN_PROVIDERS))}"
             )
+    _refuse_unknown_values(desc, providers, project, door)
     missing = [ns for ns in used if project_prio and ns not in project_prio]
     if missing:
         assert project is not None  # missing needs a non-empty project_prio, which only a project gives

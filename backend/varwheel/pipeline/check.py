@@ -6,46 +6,67 @@ first.  :func:`check_paths` looks at everything a release needs to be right
 and reports *findings* (an ``error`` or a ``warning``, each with a stable
 ``code``) instead of stopping at the first one.
 
-Per wheel (:func:`check_wheel`):
+Findings that are claims about uv were measured against uv 0.13.9 (tests/test_check.py runs each
+one on uv itself).  Per wheel (:func:`check_wheel`):
 
-==========================  =====================================================
-code                        what
-==========================  =====================================================
-``filename``                the (variant) wheel filename grammar, spec section 3
-``structure``               a readable zip, safe member names, exactly one
-                            ``.dist-info`` matching the name, RECORD and WHEEL
-``record-hash``             a member's sha256 differs from RECORD (changed after
-                            RECORD was written)
-``record-size``             a member's size differs from RECORD
-``record-unlisted``         a member RECORD does not list
-``record-missing-member``   a RECORD row for a member the wheel lacks
-``record-duplicate``        RECORD lists a path twice
-``record-unreadable``       RECORD unparsable, a member that cannot be inflated,
-                            a hash algorithm nobody accepts
-``variant-json``            variant.json is not valid against its schema
-``providers-priorities``    providers and ``default-priorities.namespace``
-                            disagree, or a variant uses an unlisted namespace
-``static-properties``       a value outside its provider's ``static-properties``
-``label-mismatch``          the filename's label differs from variant.json's
-``label-without-metadata``  a labelled filename but no variant.json
-``deferred-label``          (warning) variant.json inside, plain name outside:
-                            run ``varwheel relabel`` before publishing
-``hash-label``              (warning) a label shaped like a hash label that is
-                            not the hash of the properties
-``label-length``            (warning) a label over 16 characters
-``provider-unsupported``    (warning) a provider naming one of uv's built-in
-                            providers in a form uv 0.13.9 skips (a specifier
-                            excluding its version, a wrong plugin-api, ...)
-``no-providers``            (warning) pep825 format: uv cannot evaluate it, only
-                            ``null`` is ever installed
-``feature-unevaluated``     (warning) a property served by one of uv's built-in
-                            providers that does not evaluate its feature
-                            (``x86_64 :: avx512f :: on``): uv never installs it
-``pure-variant``            (warning) a variant whose properties mean compiler
-                            flags, in a pure-Python wheel (``none-any``,
-                            ``Root-Is-Purelib: true``): typically an optional
-                            extension that failed to compile
-==========================  =====================================================
+=============================  ==================================================
+code                           what
+=============================  ==================================================
+``filename``                   the (variant) wheel filename grammar, spec section 3
+``structure``                  a readable zip, safe member names, exactly one
+                               ``.dist-info`` matching the name, RECORD and WHEEL
+``record-hash``                a member's sha256 differs from RECORD (changed
+                               after RECORD was written)
+``record-size``                a member's size differs from RECORD
+``record-unlisted``            a member RECORD does not list
+``record-missing-member``      a RECORD row for a member the wheel lacks
+``record-duplicate``           RECORD lists a path twice
+``record-unreadable``          RECORD unparsable, a member that cannot be
+                               inflated, a hash algorithm nobody accepts
+``unknown-key``                a key uv does not know, anywhere (``enable-if``,
+                               top-level ``static-properties``, ...): uv refuses
+                               the document; a PEP 817-era draft is named as such
+``variant-json``               variant.json is not valid against its schema
+``providers-priorities``       providers and ``default-priorities.namespace``
+                               disagree, or a variant uses an unlisted namespace
+``label-mismatch``             the filename's label differs from variant.json's
+``label-without-metadata``     a labelled filename but no variant.json
+``value-unknown``              a value outside its built-in provider's vocabulary
+                               (``x86_64 :: level :: v5``; ``model.vocabulary``)
+``sm-arch-unmatchable``        ``sm_arch`` values none of which uv offers on a
+                               GPU that exists (``86_virtual``, ``95_real``)
+``cuda-bounds-unsatisfiable``  CUDA bounds no driver uv uses satisfies (lower
+                               bound not below the upper one, ``10.2``, ``16``)
+``deferred-label``             (warning) variant.json inside, plain name outside:
+                               run ``varwheel relabel`` before publishing
+``hash-label``                 (warning) a label shaped like a hash label that
+                               is not the hash of the properties
+``label-length``               (warning) a label over 16 characters
+``provider-unsupported``       (warning) a provider naming one of uv's built-in
+                               providers in a form uv skips (a specifier
+                               excluding its version, a wrong plugin-api, ...)
+``provider-plugin``            (warning) a plugin provider: uv runs none
+``provider-optional``          (warning) an ``optional`` provider: uv never
+                               enables one
+``provider-builtin``           (warning) a ``builtin`` provider
+                               (``abi_dependency``): uv skips it when choosing
+``no-providers``               (warning) pep825 format: uv cannot evaluate it,
+                               only ``null`` is ever installed
+``feature-unevaluated``        (warning) a property served by one of uv's
+                               built-in providers that does not evaluate its
+                               feature (``x86_64 :: avx512f :: on``)
+``pure-variant``               (warning) a variant whose properties mean compiler
+                               flags, in a pure-Python wheel (``none-any``,
+                               ``Root-Is-Purelib: true``): typically an optional
+                               extension that failed to compile
+(the loader's codes)           (warning) what uv accepts although the drafts do
+                               not: :attr:`VariantDocument.findings`
+                               (``static-value-undeclared``, ``schema-unknown``,
+                               ``empty-namespace``, ``provider-unmatched``, ...)
+=============================  ==================================================
+
+The provider warnings concern only the namespaces the wheel's own variant
+uses: they say that uv never selects *this* variant.
 
 Across the wheels of one release (same name and PEP 440 version), wherever
 they were found: ``version-spelling`` (``1.0`` and ``1.0.0``: one release,
@@ -54,8 +75,13 @@ two spellings), ``label-conflict`` (one label, two property sets),
 ``provider-conflict``, ``format-conflict`` and, as a warning,
 ``duplicate-properties`` (two labels, one property set).
 
-Per folder given: ``index-stale`` (an existing ``*-variants.json`` that
-differs from what the wheels say), ``index-invalid``, and as warnings
+Per folder given, index files matched to releases the way uv reads their
+names (project up to the first ``-``, a PEP 440 version): ``index-name``
+(a name uv ignores, such as ``my-pkg-1.0-variants.json``), ``unknown-key``,
+``index-contradicts`` (the index gives a wheel's label other properties or
+providers than the wheel's variant.json: uv selects by the index and the
+install fails), ``index-stale`` (any other difference from what the wheels
+say), ``index-invalid``, the loader's findings as warnings, and as warnings
 ``index-missing`` (uv ignores the variants without it), ``index-orphan``
 (an index for a release with no variant wheels there) and
 ``index-unchecked`` (not compared: the wheels disagree among themselves).
@@ -76,8 +102,8 @@ from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
 from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
-from varwheel.model.document import KNOWN_SCHEMAS, SCHEMA_PEP825, VariantDocument, merge_documents, read_document_file
-from varwheel.model.properties import label_warnings, looks_like_hash_label
+from varwheel.model.document import SCHEMA_PROVIDERS, VariantDocument, merge_documents, read_document_file
+from varwheel.model.properties import VariantDescription, label_warnings, looks_like_hash_label
 from varwheel.model.builtins import UV
 from varwheel.wheel.archive import WheelArchive
 
@@ -292,17 +318,86 @@ class CheckReport:
 
 
 
+#: The keys uv 0.13.9 accepts, level by level (it refuses any other: serde ``deny_unknown_fields``).
+_UV_TOP_KEYS = ("$schema", "default-priorities", "variants", "providers")
+_UV_PRIORITY_KEYS = ("namespace",)
+_UV_PROVIDER_KEYS = ("optional", "requires", "plugin-api", "static-properties", "feature-order", "builtin")
+
+#: The PEP 817-era draft schemas (spec section 7a): documents that carry them use keys uv refuses.
+_DRAFT_SCHEMAS = (
+    "https://variants-schema.wheelnext.dev/v0.0.2.json",
+    "https://variants-schema.wheelnext.dev/v0.0.3.json",
+    "https://variants-schema.wheelnext.dev/",
+    "https://variants-schema.wheelnext.dev",
+)
+
+
+def _unknown_keys(data: Any) -> List[str]:
+    """Key paths of a parsed document that uv 0.13.9 does not know, in document order.
+
+    ``variants`` holds labels, namespaces and features (names, not keys), so
+    only the top level, ``default-priorities`` and each provider entry have a
+    fixed set of keys.  Shapes that are wrong in other ways are the loader's
+    business (``variant-json``, ``index-invalid``).
+    """
+    if not isinstance(data, dict):
+        return []
+    found = [key for key in data if key not in _UV_TOP_KEYS]
+    prio = data.get("default-priorities")
+    if isinstance(prio, dict):
+        found += [f"default-priorities.{key}" for key in prio if key not in _UV_PRIORITY_KEYS]
+    providers = data.get("providers")
+    if isinstance(providers, dict):
+        for namespace, entry in providers.items():
+            if isinstance(entry, dict):
+                found += [f"providers.{namespace}.{key}" for key in entry if key not in _UV_PROVIDER_KEYS]
+    return found
+
+
+def _draft_note(data: Any) -> str:
+    """What to add when the document is a PEP 817-era draft: the way to convert it."""
+    schema = data.get("$schema") if isinstance(data, dict) else None
+    if schema not in _DRAFT_SCHEMAS:
+        return ""
+    return (
+        f"; it is a PEP 817-era draft ($schema {schema!r}): `varwheel upgrade` rewrites it in the providers "
+        "format uv reads"
+    )
+
+
+def _unknown_key_message(source: str, data: Any, keys: List[str], consequence: str) -> str:
+    shown = ", ".join(repr(k) for k in keys)
+    return f"{source}: {UV} does not know the key(s) {shown} and refuses the document: {consequence}{_draft_note(data)}"
+
+
+def _unknown_key_check(raw: bytes, report: WheelReport) -> bool:
+    """``unknown-key``: True when variant.json holds a key uv refuses (nothing else is then checked)."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # the full loader reports it
+        return False
+    keys = _unknown_keys(data)
+    if keys:
+        report.error("unknown-key", _unknown_key_message(
+            "variant.json", data, keys,
+            "when it picks this wheel the resolution fails and nothing of this release is installed",
+        ))
+    return bool(keys)
+
+
 def _raw_json_checks(raw: bytes, report: WheelReport) -> bool:
-    """The two cross-key rules with their own codes; True when one was reported.
+    """``providers-priorities``: the cross-key rule with its own code; True when it was reported.
 
     Run on the raw JSON before the full loader, which would stop at the
-    first problem with a generic message.
+    first problem with a generic message.  (What uv accepts although the
+    drafts do not, such as a value outside ``static-properties``, is the
+    loader's :attr:`VariantDocument.findings`, reported as warnings.)
     """
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):  # the full loader reports it
         return False
-    if not isinstance(data, dict) or data.get("$schema") not in KNOWN_SCHEMAS:
+    if not isinstance(data, dict):
         return False
     prio = data.get("default-priorities")
     namespaces = prio.get("namespace") if isinstance(prio, dict) else None
@@ -311,47 +406,28 @@ def _raw_json_checks(raw: bytes, report: WheelReport) -> bool:
     if not isinstance(namespaces, list) or not isinstance(variants, dict):
         return False
     found = False
-    if data["$schema"] != SCHEMA_PEP825 and isinstance(providers, dict):
-        if set(providers) != set(n for n in namespaces if isinstance(n, str)):
+    # As uv 0.13.9 applies them: providers (any schema; required by the providers one) cover exactly
+    # the ranked namespaces, and a namespace with features must be ranked ({} is dropped).
+    if isinstance(providers, dict) or data.get("$schema") == SCHEMA_PROVIDERS:
+        declared = sorted(providers) if isinstance(providers, dict) else []
+        if set(declared) != set(n for n in namespaces if isinstance(n, str)):
             report.error(
                 "providers-priorities",
                 f"variant.json: default-priorities.namespace {namespaces!r} must list exactly the "
-                f"namespaces of providers {sorted(providers)!r}",
+                f"namespaces of providers {declared!r}",
             )
             found = True
     for label, props in variants.items():
         if not isinstance(props, dict):
             continue
         for namespace, features in props.items():
-            if namespace not in namespaces:
+            if namespace not in namespaces and features != {}:
                 report.error(
                     "providers-priorities",
                     f"variant.json: variants.{label} uses namespace {namespace!r}, which "
                     "default-priorities.namespace does not list",
                 )
                 found = True
-            provider = providers.get(namespace) if isinstance(providers, dict) else None
-            static = provider.get("static-properties") if isinstance(provider, dict) else None
-            if not isinstance(static, dict) or not isinstance(features, dict):
-                continue
-            for feature, values in features.items():
-                allowed = static.get(feature)
-                if allowed is None:
-                    report.error(
-                        "static-properties",
-                        f"variant.json: variants.{label}: feature {namespace}::{feature} is not declared "
-                        f"in providers.{namespace}.static-properties ({', '.join(static)})",
-                    )
-                    found = True
-                    continue
-                for value in values if isinstance(values, list) else []:
-                    if isinstance(allowed, list) and value not in allowed:
-                        report.error(
-                            "static-properties",
-                            f"variant.json: variants.{label}: value '{namespace} :: {feature} :: {value}' "
-                            f"is not among providers.{namespace}.static-properties.{feature} {allowed!r}",
-                        )
-                        found = True
     return found
 
 
@@ -366,27 +442,126 @@ def _document_warnings(report: WheelReport, label: str, document: VariantDocumen
         )
     for message in label_warnings(label):
         report.warning("label-length", message)
-    from varwheel.model.builtins import BUILTINS, builtin_for
-
-    builtin_names = {normalize_dist_name(b.package) for b in BUILTINS.values()}
-    for namespace, provider in document.providers.items():
-        named = [r for r in provider.requires if normalize_dist_name(_requirement_name(r)) in builtin_names]
-        if not named:
-            continue  # a plugin or a static provider: nothing uv could have built in
-        matched, reason = builtin_for(namespace, provider)
-        if matched is None:
-            report.warning(
-                "provider-unsupported",
-                f"providers.{namespace}: {UV} skips this provider ({reason}), so it never "
-                "selects these variants; write the entry `varwheel make-variant` writes for "
-                f"{namespace!r} (see docs/make-variant.md)",
-            )
-    if document.schema == SCHEMA_PEP825 and not desc.is_null:
+    _provider_warnings(report, desc, document)
+    if not document.declares_providers and not desc.is_null:
         report.warning(
             "no-providers",
             "variant.json uses the pep825 format (no providers): uv 0.13 cannot evaluate its "
             "properties and only ever installs the null variant; the providers format is what "
             "installers read today",
+        )
+
+
+def _provider_warnings(report: WheelReport, desc: VariantDescription, document: VariantDocument) -> None:
+    """Providers of this variant's namespaces that uv 0.13.9 never evaluates: it never selects the variant.
+
+    Judged per namespace the variant uses (a null wheel or a variant that does
+    not use the namespace is not affected).  One code per reason, because each
+    has its own fix: ``provider-optional``, ``provider-builtin``,
+    ``provider-unsupported`` (a built-in's name in a form uv skips) and
+    ``provider-plugin`` (a plugin: uv runs none).
+    """
+    from varwheel.model.builtins import BUILTINS, builtin_for
+
+    builtin_names = {normalize_dist_name(b.package) for b in BUILTINS.values()}
+    # A requirement or plugin-api no provider can match is already a document finding.
+    unmatched = {m.group(1) for f in document.findings if f.code == "provider-unmatched"
+                 for m in [re.search(r"providers\.([a-z0-9_]+)\.", f.where)] if m}
+    for namespace in desc.namespaces():
+        provider = document.providers.get(namespace)
+        if provider is None or namespace in unmatched:
+            continue
+        if provider.optional:
+            report.warning(
+                "provider-optional",
+                f"providers.{namespace} is optional: {UV} never enables an optional provider, so it never "
+                f"selects this variant, which uses {namespace!r}; drop 'optional' to make it selectable",
+            )
+        elif provider.builtin is not None:
+            report.warning(
+                "provider-builtin",
+                f"providers.{namespace} is builtin {provider.builtin!r}: {UV} skips builtin providers "
+                "(abi_dependency included) when it chooses a variant, so it never selects this variant",
+            )
+        elif provider.requires:
+            matched, reason = builtin_for(namespace, provider)
+            if matched is not None:
+                continue
+            if any(normalize_dist_name(_requirement_name(r)) in builtin_names for r in provider.requires):
+                report.warning(
+                    "provider-unsupported",
+                    f"providers.{namespace}: {UV} skips this provider ({reason}), so it never "
+                    "selects these variants; write the entry `varwheel make-variant` writes for "
+                    f"{namespace!r} (see docs/make-variant.md)",
+                )
+            else:
+                report.warning(
+                    "provider-plugin",
+                    f"providers.{namespace} requires {', '.join(provider.requires)}: {UV} runs no plugins; "
+                    f"these variants can never be selected (its built-in providers serve "
+                    f"{', '.join(sorted(BUILTINS))}; a static-properties provider needs no plugin)",
+                )
+
+
+def _value_findings(report: WheelReport, desc: VariantDescription, document: VariantDocument) -> None:
+    """Values uv's built-in providers never report or never match (``model.vocabulary``): errors.
+
+    ``value-unknown``: outside the built-in's vocabulary (``level :: v5``).
+    ``sm-arch-unmatchable``: well-formed ``sm_arch`` values, none of which
+    uv offers on any GPU that exists.  ``cuda-bounds-unsatisfiable``: CUDA
+    bounds no driver uv uses lies within.
+    """
+    from varwheel.model.builtins import builtin_for
+    from varwheel.model.vocabulary import (
+        COMPUTE_CAPABILITIES,
+        cuda_bound_matchable,
+        parse_cuda_version,
+        sm_arch_matchable,
+        vocabulary_problems,
+    )
+
+    problems = vocabulary_problems(desc, document.providers)
+    for problem in problems:
+        report.error("value-unknown", f"{problem.describe()}; rebuild it with one of them")
+    provider = document.providers.get("nvidia")
+    if provider is None or builtin_for("nvidia", provider)[0] is None:
+        return
+    # Values outside the vocabulary were reported above; judge the well-formed ones.
+    unknown = {(p.prop.namespace, p.prop.feature, p.prop.value) for p in problems}
+    values = {
+        feature: [v for v in vals if ("nvidia", feature, v) not in unknown]
+        for (ns, feature), vals in desc.values_by_feature().items() if ns == "nvidia"
+    }
+    sm = values.get("sm_arch", [])
+    if sm and not any(sm_arch_matchable(v) for v in sm):
+        known = ", ".join(f"{a}.{b}" for a, b in COMPUTE_CAPABILITIES)
+        report.error(
+            "sm-arch-unmatchable",
+            f"nvidia :: sm_arch {', '.join(sm)}: {UV} offers none of these values on any GPU that exists, so it "
+            f"never selects this variant (a GPU of compute capability M.m gets M{{m}}_real down to M0_real and "
+            f"only M0_virtual, nothing below 5.0; GPUs: {known})",
+        )
+    reasons: List[str] = []
+    usable: Dict[str, List[Tuple[int, int]]] = {}
+    for feature in ("cuda_version_lower_bound", "cuda_version_upper_bound"):
+        given = values.get(feature, [])
+        good = [v for v in given if cuda_bound_matchable(feature, v)]
+        usable[feature] = [parse_cuda_version(v) or (0, 0) for v in good]
+        if given and not good:
+            reasons.append(
+                f"{feature} {', '.join(given)} is never listed ({UV} lists lower bounds from 11 up to the "
+                "driver's version and upper bounds above it up to 15.20, minors up to 20)"
+            )
+    lower, upper = usable["cuda_version_lower_bound"], usable["cuda_version_upper_bound"]
+    if lower and upper and min(lower) >= max(upper):
+        reasons.append(
+            f"no driver is at least {'.'.join(map(str, min(lower)))} (lower bound) and below "
+            f"{'.'.join(map(str, max(upper)))} (upper bound)"
+        )
+    if reasons:
+        report.error(
+            "cuda-bounds-unsatisfiable",
+            f"nvidia bounds of this variant: {'; '.join(reasons)}, so {UV} never selects it",
         )
 
 
@@ -425,7 +600,7 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
             report.error("variant-json", str(exc))
             return report
         pure = archive.pure_python()
-    if _raw_json_checks(raw, report):
+    if _unknown_key_check(raw, report) or _raw_json_checks(raw, report):
         return report
     try:
         document = VariantDocument.loads(raw, source="variant.json")
@@ -439,6 +614,8 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
         )
         return report
     report.document = document
+    for finding in document.findings:
+        report.warning(finding.code, str(finding))
     inner = _only_label(document)
     if report.label is not None and report.label != inner:
         report.error(
@@ -453,6 +630,7 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
             "run `varwheel relabel` before publishing; installers treat it as a plain wheel",
         )
     _document_warnings(report, inner, document)
+    _value_findings(report, document.variants[inner], document)
     _build_warnings(report, inner, document, pure=pure)
     return report
 
@@ -502,7 +680,7 @@ def check_release(release: ReleaseReport) -> None:
         return
     formats: Dict[bool, List[WheelReport]] = {}
     for w, doc in with_doc:
-        formats.setdefault(doc.schema == SCHEMA_PEP825, []).append(w)
+        formats.setdefault(doc.format == "pep825", []).append(w)
     if len(formats) > 1:
         release.error(
             "format-conflict",
@@ -559,9 +737,105 @@ def _index_name(project: str, version: str) -> str:
     return index_filename(project, version)
 
 
+_PEP508_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?")
+
+
+def _uv_index_identity(name: str) -> Optional[Tuple[str, object]]:
+    """The release an index file name stands for, read as uv 0.13.9 reads it; None when uv ignores the file.
+
+    uv takes the project name up to the *first* ``-`` and parses the rest as
+    a PEP 440 version, so ``My.Pkg-1.0.0-variants.json`` is the index of
+    ``my_pkg`` 1.0 while ``my-pkg-1.0-variants.json`` (name ``my``, version
+    ``pkg-1.0``) is no index at all.
+    """
+    from packaging.version import InvalidVersion, Version
+
+    from varwheel.model.filename import INDEX_SUFFIX
+
+    project, sep, version = name[: -len(INDEX_SUFFIX)].partition("-")
+    if not sep or not _PEP508_NAME.fullmatch(project):
+        return None
+    try:
+        return normalize_dist_name(project), Version(version)
+    except InvalidVersion:
+        return None
+
+
+def _meant_identity(name: str) -> Tuple[str, object]:
+    """The release a person meant by an index file name: the version after the *last* ``-``."""
+    from varwheel.model.filename import INDEX_SUFFIX
+
+    project, _, version = name[: -len(INDEX_SUFFIX)].rpartition("-")
+    return normalize_dist_name(project), version_key(version)
+
+
+def _release_key(release: ReleaseReport) -> Tuple[str, object]:
+    return normalize_dist_name(release.project), version_key(release.version)
+
+
+def _read_index(folder: FolderReport, name: str, consequence: str) -> Optional[VariantDocument]:
+    """Read one index file; report ``unknown-key`` or ``index-invalid`` and return None when it is unusable."""
+    path = folder.path / name
+    try:
+        raw = read_document_file(path)
+    except (OSError, InvalidInput) as exc:
+        folder.error("index-invalid", f"{exc}; run `varwheel index {folder.path}` to rewrite it")
+        return None
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # the loader below words it
+        data = None
+    keys = _unknown_keys(data)
+    if keys:
+        folder.error("unknown-key", _unknown_key_message(name, data, keys, consequence))
+        return None
+    try:
+        document = VariantDocument.loads(raw, source=name)
+    except InvalidInput as exc:
+        folder.error("index-invalid", f"{exc}; run `varwheel index {folder.path}` to rewrite it")
+        return None
+    for finding in document.findings:
+        folder.warning(finding.code, str(finding))
+    return document
+
+
+def _contradictions(name: str, index: VariantDocument, local: Sequence[WheelReport]) -> List[str]:
+    """Where the index says something else than a wheel's own variant.json about that wheel's label.
+
+    uv 0.13.9 chooses by the index, then judges the chosen wheel by its own
+    variant.json (properties and the providers of their namespaces) and fails
+    the install when that says "unsupported".
+    """
+    found: List[str] = []
+    for wheel in local:
+        if wheel.document is None:
+            continue
+        label = _only_label(wheel.document)
+        listed = index.variants.get(label)
+        if listed is None:
+            continue  # a label the index lacks: uv never selects the wheel (index-stale)
+        own = wheel.document.variants[label]
+        if listed != own:
+            found.append(
+                f"{name} gives {label} [{', '.join(listed.strings()) or 'none'}] but {wheel.path.name} says "
+                f"[{', '.join(own.strings()) or 'none'}]"
+            )
+        for namespace in sorted(set(own.namespaces()) | set(listed.namespaces())):
+            theirs, ours = index.providers.get(namespace), wheel.document.providers.get(namespace)
+            if theirs != ours:
+                found.append(
+                    f"{name} has providers.{namespace} {theirs.to_json() if theirs else None!r} but "
+                    f"{wheel.path.name} has {ours.to_json() if ours else None!r}"
+                )
+    return found
+
+
 def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> None:
     """Compare the folder's ``*-variants.json`` files with its wheels' releases.
 
+    Index files are matched to releases as uv 0.13.9 reads their names
+    (:func:`_uv_index_identity`): ``mypkg-1.0.0-variants.json`` serves
+    ``mypkg`` 1.0, a hyphenated project name serves nothing (``index-name``).
     Content is compared as documents, so an index written by another tool
     (variantlib's ``generate-index-json``: other whitespace, its own schema
     URL for the same shape) is up to date when it says the same thing.
@@ -576,16 +850,34 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
     )
     folder.index_files = present
     here = folder.path.resolve()
-    expected: Dict[str, Tuple[ReleaseReport, List[WheelReport]]] = {}
+    expected: Dict[Tuple[str, object], Tuple[ReleaseReport, List[WheelReport]]] = {}
     for release in releases:
         local = [
             w for w in release.wheels
             if w.path.resolve().parent == here and w.label is not None and w.label == w.inner_label
         ]
         if local:
-            expected[_index_name(release.project, release.version)] = (release, local)
-    for name, (release, local) in sorted(expected.items()):
-        path = folder.path / name
+            expected[_release_key(release)] = (release, local)
+    identity = {name: _uv_index_identity(name) for name in present}
+    used: set = set()
+    for key, (release, local) in sorted(expected.items(), key=lambda item: _index_name(item[1][0].project, item[1][0].version)):
+        canonical = _index_name(release.project, release.version)
+        files = [name for name in present if identity[name] == key]
+        used.update(files)
+        if not files:
+            misnamed = [name for name in present if identity[name] is None and _meant_identity(name) == key]
+            used.update(misnamed)
+            for name in misnamed:
+                head, _, rest = name[: -len(INDEX_SUFFIX)].partition("-")
+                why = (f"it reads the project name up to the first '-' ({head!r}) and {rest!r} as its version"
+                       if "-" in rest else f"{rest!r} is not a PEP 440 version")
+                folder.error(
+                    "index-name",
+                    f"{name}: {UV} ignores this file ({why}), so it ignores the variant wheels of "
+                    f"{release.project} {release.version}; rename it to {canonical}",
+                )
+            if misnamed:
+                continue
         merged = None
         if not release.errors:
             try:
@@ -594,37 +886,44 @@ def check_folder(folder: FolderReport, releases: Sequence[ReleaseReport]) -> Non
             except InconsistentVariants:  # pragma: no cover - check_release reports these first
                 merged = None
         if merged is None:
-            if path.exists():
+            for name in files:
                 folder.warning(
                     "index-unchecked",
                     f"{name} was not compared with the wheels: they disagree among themselves (see above)",
                 )
             continue
-        if not path.exists():
+        if not files:
             folder.warning(
                 "index-missing",
-                f"{name} is missing: uv ignores the variant wheels of {release.project} {release.version} "
+                f"{canonical} is missing: uv ignores the variant wheels of {release.project} {release.version} "
                 f"without it; run `varwheel index {folder.path}`",
             )
             continue
-        try:
-            existing = VariantDocument.loads(read_document_file(path), source=name)
-        except (OSError, InvalidInput) as exc:
-            folder.error("index-invalid", f"{exc}; run `varwheel index {folder.path}` to rewrite it")
-            continue
-        if not existing.same_content(merged):
-            detail = index_differences(existing, merged)
-            folder.error(
-                "index-stale",
-                f"{name} is out of date: {'; '.join(detail)}; run `varwheel index {folder.path}` to rewrite it",
+        for name in files:
+            existing = _read_index(
+                folder, name, f"every wheel of {release.project} {release.version} is unusable, the plain wheel included",
             )
+            if existing is None:
+                continue
+            contradictions = _contradictions(name, existing, local)
+            if contradictions:
+                folder.error(
+                    "index-contradicts",
+                    f"{'; '.join(contradictions)}: {UV} chooses by the index, then judges the wheel by its own "
+                    f"variant.json and fails the install; run `varwheel index {folder.path}` to rewrite it",
+                )
+            elif not existing.same_content(merged):
+                detail = index_differences(existing, merged)
+                lacking = sorted(set(merged.variants) - set(existing.variants))
+                why = f" ({UV} never selects a wheel whose label the index lacks)" if lacking else ""
+                folder.error(
+                    "index-stale",
+                    f"{name} is out of date: {'; '.join(detail)}{why}; run `varwheel index {folder.path}` to rewrite it",
+                )
     for name in present:
-        if name in expected:
+        if name in used:
             continue
-        try:
-            VariantDocument.loads(read_document_file(folder.path / name), source=name)
-        except (OSError, InvalidInput) as exc:
-            folder.error("index-invalid", str(exc))
+        if _read_index(folder, name, "every wheel of that release is unusable, the plain wheel included") is None:
             continue
         folder.warning(
             "index-orphan",
