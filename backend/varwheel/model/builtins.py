@@ -187,7 +187,7 @@ BUILTIN_PROVIDERS: Dict[str, Provider] = {ns: _entry(b) for ns, b in BUILTINS.it
 
 #: When no ``default-priorities`` is given: accelerators before CPU levels
 #: (a GPU build beats a CPU-tuned one), then any other namespace alphabetically.
-DEFAULT_NAMESPACE_ORDER: List[str] = ["nvidia", "aarch64", "x86_64"]
+DEFAULT_NAMESPACE_ORDER: List[str] = ["nvidia", "tpu", "aarch64", "x86_64"]
 
 
 def default_order(namespaces: List[str]) -> List[str]:
