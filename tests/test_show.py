@@ -62,6 +62,12 @@ def test_show_json_is_the_wheel_variant_json_plus_a_summary(src, tmp_path, run_v
         "default_priorities": ["x86_64"],
         "providers": {"x86_64": X86_PROVIDER},
         "variant_json": inner,
+        "draft": "providers",
+        "uv": {
+            "outcome": "uses",
+            "reasons": [],
+            "summary": f"The current providers format ({SCHEMA_PROVIDERS}): uv 0.13.9 reads it and evaluates x86_64.",
+        },
     }
 
 
