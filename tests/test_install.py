@@ -107,3 +107,51 @@ def test_pip_failure_is_reported(tmp_path, pip_venv, run_varwheel):
     proc = run_varwheel("install", "vwfail", "-f", d, "--python", pip_venv, "--", "--no-such-pip-option")
     assert proc.returncode == 1 and "pip failed" in proc.stderr
     assert _site_dist_info(pip_venv, "vwfail") is None
+
+
+# -- choosing by hand ----------------------------------------------------------------------------------
+CUDA_PROJECT = {"default-priorities": {"namespace": ["nvidia", "x86_64"]}, "providers": {"nvidia": NVIDIA, "x86_64": X86}}
+NO_GPU = {FORCE_DRIVER: "", FORCE_SM: ""}
+
+
+def _installed_variant(python: Path, name: str) -> "dict | None":
+    dist_info = _site_dist_info(python, name)
+    assert dist_info is not None, f"{name} is not installed"
+    path = dist_info / "variant.json"
+    return json.loads(path.read_text())["variants"] if path.exists() else None
+
+
+def test_install_a_label_chosen_by_hand_without_the_gpu(tmp_path, pip_venv, run_varwheel):
+    """``RUN varwheel install 'pkg==1.0#cu129'`` on a build machine without the GPU."""
+    d = _family(tmp_path, "vwhand", [Wheel("cu129", ["nvidia :: cuda_version_lower_bound :: 12.9",
+                                                      "nvidia :: sm_arch :: 90_real"]),
+                                      Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)], CUDA_PROJECT)
+    env = clean_env(NO_GPU)
+    proc = run_varwheel("install", "vwhand==1.0#cu129", "-f", d, "--python", pip_venv, "--", "--no-index", "-q",
+                        env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert f"installed {d / 'vwhand-1.0-py3-none-any-cu129.whl'} (variant 'cu129', chosen by hand)" in proc.stdout
+    assert proc.stderr.count("varwheel: warning:") == 1 and "nvidia :: sm_arch :: 90_real" in proc.stderr
+    assert _installed_variant(pip_venv, "vwhand") == {
+        "cu129": {"nvidia": {"cuda_version_lower_bound": ["12.9"], "sm_arch": ["90_real"]}}}
+    # --no-variant switches to the plain wheel (pip keeps a same-version install unless forced).
+    proc = run_varwheel("install", "vwhand", "-f", d, "--python", pip_venv, "--no-variant",
+                        "--", "--no-index", "-q", "--force-reinstall", env=env)
+    assert proc.returncode == 0 and "(the plain wheel)" in proc.stdout, proc.stderr
+    assert _installed_variant(pip_venv, "vwhand") is None
+
+
+def test_install_no_variant_takes_null_without_a_plain_wheel(tmp_path, pip_venv, run_varwheel):
+    d = _family(tmp_path, "vwnull", [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel("null")])
+    proc = run_varwheel("install", "vwnull", "-f", d, "--python", pip_venv, "--no-variant", "--", "--no-index", "-q")
+    assert proc.returncode == 0 and "(the null variant)" in proc.stdout, proc.stderr
+    assert _installed_variant(pip_venv, "vwnull") == {"null": {}}
+
+
+def test_install_unknown_label_installs_nothing(tmp_path, pip_venv, run_varwheel):
+    d = _family(tmp_path, "vwunknown", [Wheel("v1", ["x86_64 :: level :: v1"])])
+    proc = run_varwheel("install", "vwunknown#v9", "-f", d, "--python", pip_venv)
+    assert proc.returncode == 2 and "the labels that exist: v1" in proc.stderr and "Traceback" not in proc.stderr
+    assert _site_dist_info(pip_venv, "vwunknown") is None
+    proc = run_varwheel("install", "-f", d, "--python", pip_venv)
+    assert proc.returncode == 2 and "give one requirement to install" in proc.stderr

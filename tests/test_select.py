@@ -383,3 +383,121 @@ def test_explain_says_what_uv_installs_and_what_the_drafts_would_do(tmp_path, ru
     assert "incompatible" in atlas and "blas :: library :: atlas" in atlas
     data = json.loads(run_varwheel("select", "pkg", "-f", d, "--json").stdout)
     assert any("'atlas' is not among" in note for note in data["releases"][0]["notes"])
+
+
+# -- choosing by hand: PKG#LABEL and --no-variant --------------------------------------------------
+CUDA_PROJECT = {"default-priorities": {"namespace": ["nvidia", "x86_64"]}, "providers": {"nvidia": NVIDIA, "x86_64": X86}}
+CU129 = ["nvidia :: cuda_version_lower_bound :: 12.9", "nvidia :: sm_arch :: 90_real"]
+
+
+def _cuda_family(tmp_path, *, plain=True, null=True, name="fam") -> Path:
+    wheels = [Wheel("cu129", CU129), Wheel("v1", ["x86_64 :: level :: v1"])]
+    wheels += [Wheel("null")] if null else []
+    wheels += [Wheel(None)] if plain else []
+    return _family(tmp_path, wheels, CUDA_PROJECT, name=name)
+
+
+def test_label_chosen_by_hand_on_a_machine_without_the_gpu(tmp_path, run_varwheel):
+    """The Docker case: no GPU here (nothing forced), cu129 taken anyway, one warning says what fails."""
+    d = _cuda_family(tmp_path)
+    env = clean_env(NO_GPU)
+    assert run_varwheel("select", "pkg", "-f", d, env=env).stdout.strip().endswith("-v1.whl")
+    proc = run_varwheel("select", "pkg#cu129", "-f", d, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == str(d / "pkg-1.0-py3-none-any-cu129.whl")
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("varwheel: warning:")]
+    assert len(warnings) == 1
+    assert "variant 'cu129' taken as chosen by hand although this machine does not support" in warnings[0]
+    assert "nvidia :: cuda_version_lower_bound :: 12.9; nvidia :: sm_arch :: 90_real" in warnings[0]
+    data = json.loads(run_varwheel("select", "pkg==1.0#cu129", "-f", d, "--json", env=env).stdout)
+    assert data["choice"] == {"label": "cu129", "no_variant": False}
+    assert data["requirement"] == "pkg==1.0#cu129" and data["selected_label"] == "cu129"
+    states = {c["label"]: (c["state"], c["rank"]) for c in data["releases"][0]["candidates"]}
+    assert states == {"cu129": ("forced", 1), "v1": ("excluded", None), "null": ("excluded", None),
+                      None: ("excluded", None)}
+    assert any("taken as chosen by hand" in w for w in data["warnings"])
+    text = run_varwheel("select", "pkg#cu129", "-f", d, "--explain", env=env).stdout
+    assert "chosen by hand: variant 'cu129' (#cu129)" in text
+    assert "1. pkg-1.0-py3-none-any-cu129.whl [cu129] forced (chosen by hand) although this machine does not " \
+           "support nvidia :: cuda_version_lower_bound :: 12.9" in text
+    assert "[v1] excluded: not the variant chosen by hand (#cu129)" in text
+
+
+def test_label_chosen_by_hand_that_fits_gives_no_warning(tmp_path, run_varwheel):
+    d = _family(tmp_path, [Wheel(v, [f"x86_64 :: level :: {v}"]) for v in ("v1", "v2")] + [Wheel("null")])
+    proc = run_varwheel("select", "pkg#v1", "-f", d, "--no-detect", "--assume", "x86_64 :: level :: v2")
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("-v1.whl")
+    assert "warning" not in proc.stderr
+    assert run_varwheel("select", "pkg#null", "-f", d, "--no-detect").stdout.strip().endswith("-null.whl")
+
+
+def test_unknown_label_lists_the_labels_that_exist(tmp_path, run_varwheel):
+    fam = Family("vers", X86_PROJECT, [ReleaseSpec("1.0", [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel("null")]),
+                                       ReleaseSpec("2.0", [Wheel("v2", ["x86_64 :: level :: v2"]), Wheel(None)])])
+    d = build_family(fam, tmp_path / "vers")
+    proc = run_varwheel("select", "pkg#cu130", "-f", d)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+    assert "pkg: no wheel has the variant label 'cu130' (the labels that exist: null, v1, v2)" in proc.stderr
+    proc = run_varwheel("select", "pkg==2.0#v1", "-f", d)
+    assert proc.returncode == 2
+    assert "pkg==2.0: no wheel has the variant label 'v1' (the labels that exist: v2); version 1.0 has it" in proc.stderr
+    # A label of an older version is taken from that version when the newer one lacks it.
+    sel = select("pkg#v1", [d], detect=False)
+    assert sel.chosen.path == d / "pkg-1.0-py3-none-any-v1.whl" and sel.chosen.state == "forced"
+    assert [r.version for r in sel.releases] == ["2.0", "1.0"]
+
+
+def test_label_whose_wheel_does_not_fit_the_interpreter_is_not_installable(tmp_path, run_varwheel):
+    d = _family(tmp_path, [Wheel("old", ["x86_64 :: level :: v1"], tag="py2-none-any"),
+                           Wheel("v1", ["x86_64 :: level :: v1"])])
+    proc = run_varwheel("select", "pkg#old", "-f", d)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "variant 'old' exists but no wheel of it can be installed here" in proc.stderr
+    assert "pkg-1.0-py2-none-any-old.whl: incompatible: tags py2-none-any do not fit the target interpreter" in proc.stderr
+
+
+def test_no_variant_takes_the_plain_wheel_else_null(tmp_path, run_varwheel):
+    d = _cuda_family(tmp_path)
+    env = clean_env({FORCE_DRIVER: "12.9", FORCE_SM: "9.0"})
+    assert run_varwheel("select", "pkg", "-f", d, env=env).stdout.strip().endswith("-cu129.whl")
+    proc = run_varwheel("select", "pkg", "-f", d, "--no-variant", env=env)
+    assert proc.returncode == 0 and proc.stdout.strip() == str(d / "pkg-1.0-py3-none-any.whl")
+    data = json.loads(run_varwheel("select", "pkg", "-f", d, "--no-variant", "--json", env=env).stdout)
+    assert data["choice"] == {"label": None, "no_variant": True}
+    states = {c["label"]: (c["state"], c["rank"]) for c in data["releases"][0]["candidates"]}
+    assert states == {None: ("compatible", 1), "null": ("compatible", 2), "cu129": ("excluded", None),
+                      "v1": ("excluded", None)}
+    nulled = _cuda_family(tmp_path, plain=False, name="noplain")
+    proc = run_varwheel("select", "pkg", "-f", nulled, "--no-variant", "--explain", env=env)
+    assert proc.stdout.rstrip().endswith("selected: " + str(nulled / "pkg-1.0-py3-none-any-null.whl"))
+    assert "[cu129] excluded: --no-variant: only the plain wheel or the null variant" in proc.stdout
+    bare = _cuda_family(tmp_path, plain=False, null=False, name="bare")
+    proc = run_varwheel("select", "pkg", "-f", bare, "--no-variant", env=env)
+    assert proc.returncode == 1 and "no wheel of pkg fits this machine" in proc.stderr
+
+
+@pytest.mark.parametrize("requirement,message", [
+    ("pkg#", "nothing after '#'"),
+    ("pkg#CU129", "variant label 'CU129' is invalid: use only lowercase letters, digits, '_' and '.' (did you mean 'cu129'?)"),
+    ("pkg @ https://example.invalid/pkg.whl#cu129", "not a URL or marker"),
+])
+def test_bad_label_requirements(tmp_path, run_varwheel, requirement, message):
+    d = _cuda_family(tmp_path)
+    proc = run_varwheel("select", requirement, "-f", d)
+    assert proc.returncode == 2 and message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+    both = run_varwheel("select", "pkg#cu129", "--no-variant", "-f", d)
+    assert both.returncode == 2 and "give PKG#cu129 or --no-variant, not both" in both.stderr
+
+
+def test_label_next_to_a_specifier_and_in_a_shell(tmp_path, run_varwheel):
+    """``#`` ends the specifier; spaces around it do not matter once the shell has passed the word on."""
+    import subprocess
+
+    d = _cuda_family(tmp_path)
+    for text in ("pkg==1.0#v1", "pkg == 1.0 # v1", "pkg[extra]>=1,<2#v1", "PKG#v1"):
+        data = json.loads(run_varwheel("select", text, "-f", d, "--no-detect", "--json").stdout)
+        assert data["selected_label"] == "v1", text
+    # What the shells hand over: bash passes pkg==1.0#v1 as one word, but ' #v1' after a space is a comment.
+    out = subprocess.run(["bash", "-c", "printf '%s\\n' pkg==1.0#v1 'pkg>=1.0#v1' pkg==1.0 #v1"],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["pkg==1.0#v1", "pkg>=1.0#v1", "pkg==1.0"]

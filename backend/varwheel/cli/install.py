@@ -8,6 +8,16 @@ file names, so it is handed a plain-named copy of the chosen wheel;
 ``--`` go to pip unchanged (``-- --no-deps --force-reinstall``).  Without
 ``--find-links`` the current directory is searched.
 
+``PKG#LABEL`` takes that variant even where this machine does not support it
+(one warning says what fails here); ``--no-variant`` the plain wheel, or the
+null variant where there is none.
+
+``--lock pylock.toml`` installs every package of a lock file written by
+``varwheel lock``, each the best of its locked wheels for this machine
+(``PKG#LABEL`` arguments and ``--no-variant`` choose by hand), after checking
+size, hashes and the chosen wheel's own ``variant.json``; pip gets
+``--no-deps --no-index``: the lock is the whole set.
+
 Exit status: 0 installed (or, with ``--dry-run``, selected); 1 no wheel fits
 (stderr says why per wheel) or pip failed; 2 bad input.
 """
@@ -24,7 +34,10 @@ HELP = "select the best wheel for this machine and install it with the environme
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    select_command.add_arguments(parser, find_links_required=False)
+    parser.add_argument("requirements", nargs="*", metavar="PKG[==VERSION][#LABEL]",
+                        help="what to install; with --lock, PKG#LABEL chooses the variant of a locked package")
+    select_command.add_arguments(parser, find_links_required=False, requirement=False)
+    parser.add_argument("--lock", metavar="PYLOCK", help="install from this pylock.toml (see `varwheel lock`)")
     parser.add_argument("--dry-run", action="store_true", help="print the choice and the pip command, install nothing")
     parser.add_argument("pip_args", nargs="*", metavar="-- PIP_ARGS",
                         help="arguments for pip install, after --")
@@ -48,16 +61,24 @@ def run(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
+    from varwheel.errors import InvalidInput
     from varwheel.machine.install import NothingFits, install_selected
 
     pip_args = list(args.pip_args)
     if pip_args and pip_args[0] == "--":
         pip_args = pip_args[1:]
+    if args.lock:
+        if args.find_links or args.require_index:
+            raise InvalidInput("--lock installs the files the lock names: drop --find-links / --require-index")
+        return _run_lock(args, pip_args)
+    if len(args.requirements) != 1:
+        raise InvalidInput("give one requirement to install (PKG, PKG==VERSION or PKG#LABEL), or --lock pylock.toml")
     find_links = args.find_links or ["."]
     try:
         result = install_selected(
-            args.requirement, find_links, python=args.python, pip_args=pip_args, dry_run=args.dry_run,
+            args.requirements[0], find_links, python=args.python, pip_args=pip_args, dry_run=args.dry_run,
             assume=flatten(args.assume), detect=not args.no_detect, require_index=args.require_index,
+            no_variant=args.no_variant,
         )
     except NothingFits as exc:
         for message in exc.selection.warnings:
@@ -68,8 +89,7 @@ def run(args: argparse.Namespace) -> int:
         warn(message)
     chosen = result.selection.chosen
     assert chosen is not None  # install_selected raises NothingFits when nothing was chosen
-    what = f"variant {chosen.label!r}" if chosen.kind == "variant" else (
-        "the null variant" if chosen.kind == "null" else "the plain wheel")
+    what = _what(chosen)
     if args.dry_run:
         print(f"would install {chosen.path} ({what}) as {result.plain_name}")
         print(" ".join(shlex.quote(part) for part in result.command))
@@ -78,4 +98,43 @@ def run(args: argparse.Namespace) -> int:
         print(f"varwheel: pip failed (exit status {result.returncode}) installing {chosen.path}", file=sys.stderr)
         return 1
     print(f"installed {chosen.path} ({what}) with {result.command[0]} -m pip")
+    return 0
+
+
+def _what(chosen) -> str:
+    what = f"variant {chosen.label!r}" if chosen.kind == "variant" else (
+        "the null variant" if chosen.kind == "null" else "the plain wheel")
+    return what + (", chosen by hand" if chosen.state == "forced" else "")
+
+
+def _run_lock(args: argparse.Namespace, pip_args) -> int:
+    import shlex
+    import sys
+
+    from varwheel.machine.install import NothingFits, install_locked
+
+    try:
+        result = install_locked(
+            args.lock, python=args.python, pip_args=pip_args, dry_run=args.dry_run, assume=flatten(args.assume),
+            detect=not args.no_detect, choices=args.requirements, no_variant=args.no_variant,
+        )
+    except NothingFits as exc:
+        for message in exc.selection.warnings:
+            warn(message)
+        print(f"varwheel: {exc}", file=sys.stderr)
+        return 1
+    for message in result.warnings:
+        warn(message)
+    verb = "would install" if args.dry_run else "installing"
+    for sel in result.selections:
+        chosen = sel.chosen
+        assert chosen is not None  # install_locked raises NothingFits otherwise
+        print(f"{verb} {sel.project} {sel.releases[0].version}: {chosen.name} ({_what(chosen)}) from {result.lock}")
+    if args.dry_run:
+        print(" ".join(shlex.quote(part) for part in result.command))
+        return 0
+    if result.returncode != 0:
+        print(f"varwheel: pip failed (exit status {result.returncode}) installing from {result.lock}", file=sys.stderr)
+        return 1
+    print(f"installed {len(result.selections)} package(s) from {result.lock} with {result.command[0]} -m pip")
     return 0

@@ -7,6 +7,12 @@ out (tags, an unsupported feature and value, a label the index does not
 list, ...), after the namespace order and what each namespace supports.
 ``--json`` prints the same as one JSON object.
 
+Choosing by hand: ``PKG#LABEL`` (``'PKG==1.0#LABEL'``: quote it, the shell
+reads ``>``, ``<`` and, in zsh, ``#``) takes that variant even where this
+machine does not support it, with one warning naming what fails here;
+``--no-variant`` takes the plain wheel, or the null variant where there is
+none.  An unknown label is bad input that lists the labels there are.
+
 Exit status: 0 a wheel was chosen; 1 no wheel fits (stderr says why, per
 wheel); 2 bad input (a folder that does not exist, a bad requirement or
 ``--assume``, index files that contradict each other).
@@ -23,15 +29,19 @@ NAME = "select"
 HELP = "choose the wheel (variant, null or plain) an installer should take for this machine, and say why"
 
 
-def add_arguments(parser: argparse.ArgumentParser, *, find_links_required: bool = True) -> None:
-    parser.add_argument("requirement", metavar="PKG[==VERSION]",
-                        help="project name, optionally with a version specifier")
+def add_arguments(parser: argparse.ArgumentParser, *, find_links_required: bool = True, requirement: bool = True) -> None:
+    if requirement:
+        parser.add_argument("requirement", metavar="PKG[==VERSION][#LABEL]",
+                            help="project name, optionally with a version specifier; '#LABEL' takes that variant "
+                                 "even where this machine does not support it (quote it: 'pkg==1.0#cu128')")
     parser.add_argument("-f", "--find-links", dest="find_links", action="append", metavar="DIR",
                         required=find_links_required, default=[],
                         help="folder with the wheels (and {name}-{version}-variants.json); repeatable")
     parser.add_argument("--assume", dest="assume", action="append", nargs="+", default=[], metavar="PROP",
                         help="treat 'namespace :: feature :: value' as supported (x86_64 :: level :: v3 means "
                              "a v3 machine: v3, v2, v1); repeatable")
+    parser.add_argument("--no-variant", action="store_true",
+                        help="take the plain wheel, or the null variant where the release has no plain wheel")
     parser.add_argument("--no-detect", action="store_true",
                         help="do not look at this machine: only --assume and static properties count")
     parser.add_argument("--require-index", action="store_true",
@@ -52,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     tags = target_tags(args.python) if args.python else None
     sel = select(args.requirement, args.find_links, tags=tags, assume=flatten(args.assume),
-                 detect=not args.no_detect, require_index=args.require_index, all_releases=args.explain)
+                 detect=not args.no_detect, require_index=args.require_index, all_releases=args.explain,
+                 no_variant=args.no_variant)
     if args.json:
         print(json.dumps(sel.to_json(), indent=2, sort_keys=True))
         return 0 if sel.chosen else 1
@@ -76,11 +87,14 @@ def _values(values, limit: int = 8) -> str:
 def explain(sel) -> str:
     """Human-readable account of a :class:`~varwheel.machine.select.Selection`."""
     lines = []
+    if sel.choice.active:
+        lines.append(f"chosen by hand: {sel.choice.describe()}")
     if not sel.releases:
         lines.append(f"no wheel of {sel.requirement} in the --find-links folders")
     for release in sel.releases:
         meta = {"index": "index " + ", ".join(str(p) for p in release.index_files),
                 "wheels": "the wheels' own variant.json (no index file)",
+                "lock": "the lock file's variants-json table",
                 "none": "no variant metadata"}[release.metadata_source]
         lines.append(f"{sel.project} {release.version}: variant metadata from {meta}")
         if release.document is not None:
@@ -98,7 +112,9 @@ def explain(sel) -> str:
         for cand in release.ranked:
             mark = "  <- selected" if cand is sel.chosen else ""
             label = f" [{cand.label}]" if cand.label else " [plain]"
-            if cand.kind == "variant" and cand.evaluation is not None:
+            if cand.state == "forced":
+                detail = f"forced (chosen by hand) although this machine does not support {'; '.join(cand.reasons)}"
+            elif cand.kind == "variant" and cand.evaluation is not None:
                 key = " ".join(f"({a},{b},{c})" for a, b, c in cand.evaluation.key)
                 detail = f"key {key}: {', '.join(cand.evaluation.best)}"
             elif cand.kind == "null":
@@ -107,7 +123,7 @@ def explain(sel) -> str:
                 detail = "plain wheel: after every variant and null"
             lines.append(f"    {cand.rank}. {cand.name}{label} {detail}; tag #{cand.tag_rank}{mark}")
         for cand in release.candidates:
-            if cand.state != "compatible":
+            if cand.state not in ("compatible", "forced"):
                 label = f" [{cand.label}]" if cand.label else " [plain]"
                 lines.append(f"    -  {cand.name}{label} {cand.state}: {'; '.join(cand.reasons)}")
         if release.notes:

@@ -13,14 +13,27 @@ pip also gets each ``--find-links`` folder, so that dependencies published
 beside the package resolve too (pip skips the labelled files there, whose
 names it cannot parse).
 
+``PKG#LABEL`` and ``no_variant`` choose by hand (see
+:class:`varwheel.machine.select.Choice`).
+
+:func:`install_locked` installs from a ``pylock.toml``
+(:mod:`varwheel.machine.lock`): per package it ranks the locked wheels for
+this machine by the inlined ``variants-json``, then checks the chosen file
+(size, every hash it can compute, its own ``variant.json`` against the
+lock's) before pip sees it.  A lock is the whole set: pip runs with
+``--no-deps --no-index``, no resolver.
+
 Example::
 
     result = install_selected("mypkg", ["dist/"], python=".venv/bin/python")
     print(result.selection.chosen.name, result.returncode)
+    result = install_locked("pylock.toml", choices=["torch#cu128"])
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -28,12 +41,14 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidInput
-from varwheel.machine.select import Selection, select, target_tags
+from varwheel.machine.lock import InvalidLock, LockedPackage, LockedWheel, read_lock
+from varwheel.machine.select import Candidate, Selection, parse_requirement, select, select_locked, target_tags
 
-__all__ = ["NothingFits", "InstallResult", "default_python", "pip_command", "install_selected"]
+__all__ = ["NothingFits", "InstallResult", "LockInstallResult", "default_python", "pip_command",
+           "install_selected", "install_locked", "target_environment"]
 
 
 class NothingFits(Exception):
@@ -100,6 +115,7 @@ def install_selected(
     detect: bool = True,
     require_index: bool = False,
     env=None,
+    no_variant: bool = False,
 ) -> InstallResult:
     """Select for ``python``'s tags, then install the choice with that interpreter's pip.
 
@@ -107,20 +123,18 @@ def install_selected(
     bad input (including a target without pip).  ``dry_run`` selects and
     builds the pip command without copying or running anything.
     """
-    from packaging.requirements import Requirement
-
     python = python or default_python()
     if not dry_run:
         _check_pip(python)
     same = os.path.realpath(python) == os.path.realpath(sys.executable)
     tags = None if same else target_tags(python)
     selection = select(requirement, find_links, tags=tags, assume=assume, detect=detect,
-                       require_index=require_index, env=env)
+                       require_index=require_index, env=env, no_variant=no_variant)
     if selection.chosen is None:
         raise NothingFits(selection)
     chosen = selection.chosen
     plain = str(chosen.filename.with_label(None))
-    extras = sorted(Requirement(requirement).extras)
+    extras = sorted(parse_requirement(requirement)[0].extras)
     if dry_run:
         cmd = pip_command(python, Path("<tmp>") / plain, find_links, pip_args, extras)
         return InstallResult(selection, cmd, 0, plain, list(selection.warnings))
@@ -130,3 +144,238 @@ def install_selected(
         cmd = pip_command(python, copy, find_links, pip_args, extras)
         proc = subprocess.run(cmd)
     return InstallResult(selection, cmd, proc.returncode, plain, list(selection.warnings))
+
+
+# -- installing from a lock file ------------------------------------------------------------------
+_ENV_SCRIPT = r"""
+import json
+try:
+    from packaging import markers
+except ImportError:
+    from pip._vendor.packaging import markers
+print(json.dumps(markers.default_environment()))
+"""
+
+
+def target_environment(python: Optional[str] = None) -> Dict[str, str]:
+    """The target interpreter's marker environment (PEP 508), this one's by default."""
+    if python is None:
+        from packaging.markers import default_environment
+
+        return {str(k): str(v) for k, v in default_environment().items()}
+    try:
+        proc = subprocess.run([python, "-c", _ENV_SCRIPT], capture_output=True, text=True, timeout=120)
+    except OSError as exc:
+        raise InvalidInput(f"--python {python}: cannot run it ({exc.strerror or exc})") from None
+    try:
+        found = json.loads(proc.stdout) if proc.returncode == 0 else None
+    except ValueError:
+        found = None
+    if not isinstance(found, dict):
+        raise InvalidInput(f"--python {python}: cannot read its environment markers; it needs packaging or pip")
+    return {str(k): str(v) for k, v in found.items()}
+
+
+@dataclass
+class LockInstallResult:
+    """Per locked package its selection; the pip command; what pip returned."""
+
+    lock: Path
+    selections: List[Selection]
+    command: List[str]
+    returncode: int = 0
+    warnings: List[str] = field(default_factory=list)
+
+
+def _choices(texts: Sequence[str], packages: Sequence[LockedPackage], lock: Path) -> Dict[str, str]:
+    """``PKG#LABEL`` arguments -> ``{package: label}``; each must name a locked package and a label."""
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    locked = {p.name: p for p in packages}
+    out: Dict[str, str] = {}
+    for text in texts:
+        req, label = parse_requirement(text)
+        name = canonicalize_name(req.name)
+        if label is None:
+            raise InvalidInput(f"{text!r}: with --lock every locked package is installed; name one only to choose "
+                               f"its variant ({name}#LABEL)")
+        if name not in locked:
+            raise InvalidInput(f"{text!r}: {name} is not in {lock} (it locks {', '.join(sorted(locked)) or 'nothing'})")
+        if req.specifier and Version(locked[name].version) not in req.specifier:
+            raise InvalidInput(f"{text!r}: {lock} locks {name} {locked[name].version}, which {req.specifier} excludes")
+        out[name] = label
+    return out
+
+
+def _evaluate(marker: str, environment: Mapping[str, str], lock_file) -> bool:
+    """A lock file's marker: PEP 751 evaluates ``extras`` and ``dependency_groups`` (none chosen: empty)."""
+    from packaging.markers import Marker
+
+    env: Dict[str, object] = dict(environment)
+    try:
+        env.update(extras=frozenset(), dependency_groups=frozenset(lock_file.default_groups))
+        return Marker(marker).evaluate(env, context="lock_file")  # type: ignore[arg-type, call-arg, unused-ignore]
+    except TypeError:  # packaging before 25: no lock-file context
+        return Marker(marker).evaluate(dict(environment))
+
+
+def _active_packages(lock_file, environment: Mapping[str, str]) -> List[LockedPackage]:
+    """PEP 751's installation steps before the files: environments, requires-python, markers, one entry per name."""
+    from packaging.specifiers import SpecifierSet
+
+    python_version = environment.get("python_full_version", "")
+    src = lock_file.path
+    if lock_file.environments and not any(_evaluate(m, environment, lock_file) for m in lock_file.environments):
+        raise InvalidLock(f"{src}: the target matches none of its environments ({'; '.join(lock_file.environments)})")
+    if lock_file.requires_python and not SpecifierSet(lock_file.requires_python).contains(python_version, prereleases=True):
+        raise InvalidLock(f"{src}: requires-python {lock_file.requires_python} excludes the target's Python {python_version}")
+    chosen: Dict[str, LockedPackage] = {}
+    for pkg in lock_file.packages:
+        if pkg.marker is not None and not _evaluate(pkg.marker, environment, lock_file):
+            continue
+        if pkg.requires_python and not SpecifierSet(pkg.requires_python).contains(python_version, prereleases=True):
+            raise InvalidLock(f"{pkg.where} ({pkg.name} {pkg.version}): requires-python {pkg.requires_python} "
+                              f"excludes the target's Python {python_version}")
+        if pkg.name in chosen:
+            raise InvalidLock(f"{pkg.where}: {pkg.name} is also selected at {chosen[pkg.name].where}; "
+                              "PEP 751 wants one entry per package for a given environment")
+        chosen[pkg.name] = pkg
+    return list(chosen.values())
+
+
+def _place(wheel: LockedWheel, folder: Path) -> Path:
+    if wheel.path is not None:
+        return folder / wheel.path
+    return Path(wheel.name)
+
+
+def _fetch(wheel: LockedWheel, folder: Path, tmp: Path, where: str) -> Path:
+    """The wheel as a local file, its size and hashes checked (PEP 751: "MUST verify")."""
+    known = {algo: hashlib.new(algo) for algo in wheel.hashes if algo in hashlib.algorithms_available}
+    if not known:
+        raise InvalidLock(f"{where}.hashes: none of {', '.join(sorted(wheel.hashes))} is a hash algorithm "
+                          "this Python knows; relock with sha256")
+    if wheel.path is not None:
+        local = folder / wheel.path
+        try:
+            stream = open(local, "rb")
+        except OSError as exc:
+            raise InvalidLock(f"{where}: cannot read {local} ({exc.strerror or exc})") from None
+        target = local
+    else:
+        import urllib.request
+
+        assert wheel.url is not None
+        try:
+            stream = urllib.request.urlopen(wheel.url, timeout=120)  # noqa: S310 - the lock's own URL
+        except (OSError, ValueError) as exc:
+            raise InvalidLock(f"{where}: cannot download {wheel.url} ({exc})") from None
+        target = tmp / wheel.name
+    size = 0
+    with stream:
+        out = open(target, "wb") if wheel.path is None else None
+        try:
+            while True:
+                chunk = stream.read(1 << 20)
+                if not chunk:
+                    break
+                size += len(chunk)
+                for hasher in known.values():
+                    hasher.update(chunk)
+                if out is not None:
+                    out.write(chunk)
+        finally:
+            if out is not None:
+                out.close()
+    if wheel.size is not None and size != wheel.size:
+        raise InvalidLock(f"{where}: {wheel.name} is {size} bytes, the lock says {wheel.size}; relock or restore the file")
+    for algo, hasher in known.items():
+        if hasher.hexdigest() != wheel.hashes[algo].lower():
+            raise InvalidLock(f"{where}: {wheel.name} does not match its {algo} hash in the lock "
+                              f"(file {hasher.hexdigest()}, lock {wheel.hashes[algo]}); relock or restore the file")
+    return target
+
+
+def _check_own_variant(path: Path, cand: Candidate, where: str) -> None:
+    """The chosen wheel's own ``variant.json`` must say what the lock's ``variants-json`` says."""
+    from varwheel.wheel.archive import WheelArchive
+
+    if cand.kind == "plain":
+        return
+    with WheelArchive(path) as archive:
+        found = archive.variant()
+    if found is None:  # pragma: no cover - WheelArchive.variant raises for a labelled name without one
+        raise InvalidLock(f"{where}: {path.name} has no variant.json")
+    label, doc = found
+    own = doc.variants[label]
+    if own != cand.description:
+        said = cand.description.strings() if cand.description is not None else []
+        raise InvalidLock(f"{where}: the lock says {label!r} is {said or 'null'} but {path.name}'s own variant.json "
+                          f"says {own.strings() or 'null'}; relock (`varwheel lock`)")
+
+
+def install_locked(
+    lock_path: "str | os.PathLike[str]",
+    *,
+    python: Optional[str] = None,
+    pip_args: Sequence[str] = (),
+    dry_run: bool = False,
+    assume: Sequence[str] = (),
+    detect: bool = True,
+    env=None,
+    choices: Sequence[str] = (),
+    no_variant: bool = False,
+) -> LockInstallResult:
+    """Install every package of ``lock_path`` that applies to the target, the best locked wheel of each.
+
+    ``choices``: ``PKG#LABEL`` per package chosen by hand; ``no_variant``:
+    plain (else null) wheels for all.  Raises :class:`NothingFits` when a
+    package has no wheel for the target, :class:`InvalidLock` /
+    :class:`InvalidInput` for a bad lock, a wrong hash or size, or bad choices.
+    """
+    lock_file = read_lock(lock_path)
+    python = python or default_python()
+    if not dry_run:
+        _check_pip(python)
+    same = os.path.realpath(python) == os.path.realpath(sys.executable)
+    tags = None if same else target_tags(python)
+    environment = target_environment(None if same else python)
+    labels = _choices(choices, lock_file.packages, lock_file.path)
+    active = _active_packages(lock_file, environment)
+    skipped = sorted(set(labels) - {p.name for p in active})
+    if skipped:
+        raise InvalidInput(f"{', '.join(skipped)}: chosen by hand but not installed on this target "
+                           f"(its marker in {lock_file.path} excludes it)")
+    warnings = list(lock_file.warnings)
+    picks: List[Tuple[LockedPackage, Selection, LockedWheel]] = []
+    folder = lock_file.folder
+    for pkg in active:
+        places = {_place(w, folder): w for w in pkg.wheels}
+        sel = select_locked(pkg.name, pkg.version, [(p, w.filename) for p, w in places.items()], pkg.variants,
+                            source=pkg.where, label=labels.get(pkg.name),
+                            no_variant=no_variant, tags=tags, assume=assume, detect=detect, env=env)
+        warnings.extend(sel.warnings)
+        if sel.chosen is None:
+            raise NothingFits(sel)
+        picks.append((pkg, sel, places[sel.chosen.path]))
+    selections = [sel for _, sel, _ in picks]
+    plain_names = [str(w.filename.with_label(None)) for _, _, w in picks]
+    fixed = ["--no-deps", "--no-index"]
+    if dry_run:
+        cmd = [python, "-m", "pip", "install", *(str(Path("<tmp>") / n) for n in plain_names), *fixed, *pip_args]
+        return LockInstallResult(lock_file.path, selections, cmd, 0, warnings)
+    with tempfile.TemporaryDirectory(prefix="varwheel-lock-") as tmp:
+        copies = []
+        for (pkg, sel, wheel), plain in zip(picks, plain_names):
+            where = pkg.where
+            assert sel.chosen is not None
+            fetched = _fetch(wheel, folder, Path(tmp), where)
+            _check_own_variant(fetched, sel.chosen, where)
+            copy = Path(tmp) / "plain" / plain
+            copy.parent.mkdir(exist_ok=True)
+            shutil.copyfile(fetched, copy)
+            copies.append(str(copy))
+        cmd = [python, "-m", "pip", "install", *copies, *fixed, *pip_args]
+        proc = subprocess.run(cmd)
+    return LockInstallResult(lock_file.path, selections, cmd, proc.returncode, warnings)

@@ -29,6 +29,16 @@ For ``PKG[specifier]`` and some ``--find-links`` folders:
    to the smaller label.  ``null`` follows every variant, plain wheels follow
    ``null``.  Among wheels of one label the better tag wins, then the higher
    build tag.
+6. Choosing by hand (:class:`Choice`, what no installer offers yet):
+   ``PKG#LABEL`` keeps only the wheels of that label and takes the best of
+   them even where this machine does not support it (state ``forced``, one
+   warning naming what fails here), for building an image on a machine
+   without the target hardware; tags still apply.  ``no_variant`` keeps the
+   plain wheels and, after them, ``null``.  Everything else is ``excluded``.
+   A label no wheel of the admitted versions carries is :class:`UnknownVariant`.
+
+:func:`select_locked` ranks the wheels of one locked release by the
+``variants-json`` table inlined in a ``pylock.toml`` instead of folders.
 
 Nothing here installs or prints; :mod:`varwheel.cli.select` and
 :mod:`varwheel.machine.install` present and act on a :class:`Selection`.
@@ -46,7 +56,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.model.filename import WheelFilename
@@ -71,6 +81,10 @@ __all__ = [
     "merge_support",
     "target_tags",
     "select",
+    "select_locked",
+    "Choice",
+    "UnknownVariant",
+    "parse_requirement",
 ]
 
 Key = Tuple[int, int, int]
@@ -78,13 +92,17 @@ _SENTINEL = (1 << 30, 0, 0)
 
 #: What a candidate wheel is, and what became of it.
 Kind = Literal["variant", "null", "plain"]
-State = Literal["compatible", "incompatible", "ignored"]
+State = Literal["compatible", "incompatible", "ignored", "excluded", "forced"]
 VARIANT: Kind = "variant"
 NULL: Kind = "null"
 PLAIN: Kind = "plain"
 COMPATIBLE: State = "compatible"
 INCOMPATIBLE: State = "incompatible"
 IGNORED: State = "ignored"
+#: Out because the user chose another wheel by hand (``PKG#LABEL``, ``--no-variant``).
+EXCLUDED: State = "excluded"
+#: Chosen by hand (``PKG#LABEL``) although this machine does not support it: ranked.
+FORCED: State = "forced"
 # uv scores ``null`` like any label (no properties: an empty key, after every variant with one,
 # tied by label with a labelled variant that has no properties either); plain wheels come last.
 _GROUP = {VARIANT: 0, NULL: 0, PLAIN: 1}
@@ -218,6 +236,72 @@ def merge_support(base: Optional[NamespaceSupport], extra: NamespaceSupport) -> 
     return NamespaceSupport(base.namespace, features, base.extra, source, note or None)
 
 
+# -- choosing by hand ---------------------------------------------------------------------------
+class UnknownVariant(InvalidInput):
+    """``PKG#LABEL`` names a label that no wheel of the admitted versions carries."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the user chose by hand: one label (``PKG#LABEL``) or no variant at all (``--no-variant``).
+
+    Overrides are the user's statement about the target machine (a Docker image
+    built elsewhere), so a chosen label counts even where this machine does not
+    support it; tags and broken metadata still rule a wheel out.
+    """
+
+    label: Optional[str] = None
+    no_variant: bool = False
+
+    def __post_init__(self) -> None:
+        if self.label is not None and self.no_variant:
+            raise InvalidInput(f"give PKG#{self.label} or --no-variant, not both")
+
+    @property
+    def active(self) -> bool:
+        return self.label is not None or self.no_variant
+
+    def describe(self) -> str:
+        if self.label is not None:
+            return f"variant {self.label!r} (#{self.label})"
+        return "no variant (--no-variant): the plain wheel, else the null variant" if self.no_variant else "none"
+
+    def to_json(self) -> Optional[Dict[str, object]]:
+        return {"label": self.label, "no_variant": self.no_variant} if self.active else None
+
+
+def parse_requirement(text: str) -> Tuple[Any, Optional[str]]:
+    """``PKG[extras][specifier][#LABEL]`` -> ``(packaging Requirement, label or None)``.
+
+    ``#`` cannot occur in a PEP 508 name-and-specifier requirement (only inside
+    a URL, which select refuses), so the text after the first ``#`` is the
+    label.  Whitespace around it is dropped: ``'pkg==1.0 #cu128'`` typed inside
+    quotes means the same as ``pkg==1.0#cu128``.
+    """
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    from varwheel.model.properties import validate_label
+
+    head, sep, tail = text.partition("#")
+    label: Optional[str] = None
+    if sep:
+        label = tail.strip()
+        if not label:
+            raise InvalidInput(f"requirement {text!r}: nothing after '#': give a variant label (PKG#cu128) "
+                               "or drop the '#'")
+        try:
+            validate_label(label)
+        except InvalidInput as exc:
+            raise InvalidInput(f"requirement {text!r}: {exc}") from None
+    try:
+        req = Requirement(head.strip())
+    except InvalidRequirement as exc:
+        raise InvalidInput(f"requirement {text!r} is invalid: {exc}") from None
+    if req.url or req.marker is not None:
+        raise InvalidInput(f"requirement {text!r}: give a name and optionally a version (PKG==1.0), not a URL or marker")
+    return req, label
+
+
 # -- tags -------------------------------------------------------------------------------------
 _TAGS_SCRIPT = r"""
 import json
@@ -283,6 +367,8 @@ class Candidate:
     def verdict(self) -> str:
         if self.state == COMPATIBLE:
             return f"rank {self.rank}"
+        if self.state == FORCED:
+            return f"rank {self.rank}, forced although this machine does not support {'; '.join(self.reasons)}"
         return f"{self.state}: {'; '.join(self.reasons)}"
 
     def to_json(self) -> Dict[str, object]:
@@ -328,7 +414,7 @@ class Release:
 
     @property
     def ranked(self) -> List[Candidate]:
-        return sorted((c for c in self.candidates if c.state == COMPATIBLE), key=lambda c: c.rank or 0)
+        return sorted((c for c in self.candidates if c.state in (COMPATIBLE, FORCED)), key=lambda c: c.rank or 0)
 
     @property
     def choice(self) -> Optional[Candidate]:
@@ -363,6 +449,7 @@ class Selection:
     releases: List[Release]
     chosen: Optional[Candidate]
     warnings: List[str] = field(default_factory=list)
+    choice: Choice = field(default_factory=Choice)
 
     @property
     def chosen_release(self) -> Optional[Release]:
@@ -378,6 +465,8 @@ class Selection:
         if not self.releases:
             return f"no wheel of {self.requirement} in the --find-links folders"
         lines = []
+        if self.choice.label is not None:
+            lines.append(f"variant {self.choice.label!r} exists but no wheel of it can be installed here:")
         for release in self.releases:
             lines.append(f"{self.project} {release.version}:")
             for reason in (release.unusable, release.install_fails):
@@ -396,6 +485,7 @@ class Selection:
             "selected_version": self.chosen_release.version if self.chosen_release else None,
             "releases": [r.to_json() for r in self.releases],
             "warnings": list(self.warnings),
+            "choice": self.choice.to_json(),
         }
 
 
@@ -562,28 +652,89 @@ def select(
     require_index: bool = False,
     env: Optional[Mapping[str, str]] = None,
     all_releases: bool = False,
+    no_variant: bool = False,
 ) -> Selection:
-    """Choose the wheel for ``requirement`` (``PKG`` or ``PKG<specifier>``) from ``find_links``.
+    """Choose the wheel for ``requirement`` (``PKG``, ``PKG<specifier>``, either with ``#LABEL``) from ``find_links``.
 
     ``tags``: the target interpreter's tags, best first (default: this one's).
     ``all_releases``: judge every admitted version, not only down to the one chosen.
+    ``#LABEL`` / ``no_variant``: choosing by hand (:class:`Choice`).
     Raises :class:`InvalidInput` for a bad requirement, folder or assumption,
-    and :class:`InconsistentVariants` for index files (or, without one,
-    wheels) that disagree about the same release.
+    :class:`UnknownVariant` for a label no admitted wheel carries, and
+    :class:`InconsistentVariants` for index files (or, without one, wheels)
+    that disagree about the same release.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
-    try:
-        req = Requirement(requirement)
-    except InvalidRequirement as exc:
-        raise InvalidInput(f"requirement {requirement!r} is invalid: {exc}") from None
-    if req.url or req.marker is not None:
-        raise InvalidInput(f"requirement {requirement!r}: give a name and optionally a version (PKG==1.0), not a URL or marker")
+    req, label = parse_requirement(requirement)
+    choice = Choice(label, no_variant)
     project = canonicalize_name(req.name)
+    tag_rank, assumed, detector = _machine(tags, assume, detect, env)
+    warnings: List[str] = []
+    found = _scan(find_links, project, warnings)
+    versions = sorted(req.specifier.filter(found), reverse=True)
+    if label is not None:
+        _check_label_exists(label, str(req), {v: [f for _, f in found[v][0]] for v in found}, versions)
+    releases: List[Release] = []
+    chosen: Optional[Candidate] = None
+    decided = False
+    for version in versions:
+        wheels, index_paths, spellings = found[version]
+        release = _judge_release(
+            spellings[0], wheels, index_paths, tag_rank, detector, assumed, require_index, choice=choice,
+        )
+        releases.append(release)
+        warnings.extend(release.warnings)
+        if not decided:
+            # uv takes the newest usable version; if installing its wheel then fails, it tries no other.
+            chosen = release.choice
+            decided = chosen is not None or release.install_fails is not None
+        if decided and not all_releases:
+            break
+    return _finish(Selection(project, str(req) + (f"#{label}" if label else ""), releases, chosen, warnings, choice))
+
+
+def select_locked(
+    project: str,
+    version: str,
+    wheels: Sequence[Tuple[Path, WheelFilename]],
+    document: Optional[VariantDocument],
+    *,
+    source: str = "pylock.toml",
+    label: Optional[str] = None,
+    no_variant: bool = False,
+    tags: Optional[Sequence[str]] = None,
+    assume: Sequence[str] = (),
+    detect: bool = True,
+    env: Optional[Mapping[str, str]] = None,
+) -> Selection:
+    """:func:`select` for one release of a lock file: its wheels and its inlined ``variants-json``.
+
+    The wheels are ranked by ``document`` alone, without opening them (a lock
+    may point at URLs not fetched yet); the installer checks the chosen file's
+    hash and own ``variant.json`` afterwards.  ``wheels`` pairs each wheel's
+    place (a path, or the file name of a URL) with its parsed name.
+    """
+    choice = Choice(label, no_variant)
+    if label is not None:
+        from packaging.version import Version
+
+        _check_label_exists(label, f"{project}=={version} in {source}", {Version(version): [f for _, f in wheels]},
+                            [Version(version)])
+    tag_rank, assumed, detector = _machine(tags, assume, detect, env)
+    inline = (document, source) if document is not None else None
+    release = _judge_release(version, list(wheels), [], tag_rank, detector, assumed, False, choice=choice,
+                             inline=inline, no_metadata=None if document is not None else source)
+    requirement = f"{project}=={version}" + (f"#{label}" if label else "")
+    return _finish(Selection(project, requirement, [release], release.choice, list(release.warnings), choice))
+
+
+def _machine(
+    tags: Optional[Sequence[str]], assume: Sequence[str], detect: bool, env: Optional[Mapping[str, str]],
+) -> Tuple[Dict[str, int], Dict[str, NamespaceSupport], Optional[Detector]]:
+    """The target's tag ranks, the user's assumptions, and a caching detector (None: ``detect=False``)."""
     assumed = parse_assumptions(assume)
     tag_list = list(tags) if tags is not None else target_tags()
-    tag_rank = {tag: i for i, tag in enumerate(tag_list)}
     environ = os.environ if env is None else env
     cache: Dict[str, NamespaceSupport] = {}
 
@@ -594,27 +745,33 @@ def select(
             cache[namespace] = detect_namespace(namespace, environ)
         return cache[namespace]
 
-    warnings: List[str] = []
-    found = _scan(find_links, project, warnings)
-    versions = sorted(req.specifier.filter(found), reverse=True)
-    releases: List[Release] = []
-    chosen: Optional[Candidate] = None
-    decided = False
-    for version in versions:
-        wheels, index_paths, spellings = found[version]
-        release = _judge_release(
-            spellings[0], wheels, index_paths, tag_rank,
-            detector if detect else None, assumed, require_index,
+    return {tag: i for i, tag in enumerate(tag_list)}, assumed, detector if detect else None
+
+
+def _check_label_exists(label: str, what: str, wheels_by_version: Mapping[Any, Sequence[WheelFilename]],
+                        admitted: Sequence[Any]) -> None:
+    """Raise :class:`UnknownVariant` when no wheel of the admitted versions carries ``label``."""
+    if not any(wheels_by_version.get(v) for v in admitted):
+        return  # no wheels at all: "nothing fits" says more than a label error
+    labels = sorted({f.label for v in admitted for f in wheels_by_version[v] if f.label is not None})
+    if label in labels:
+        return
+    elsewhere = sorted(str(v) for v, fnames in wheels_by_version.items()
+                       if v not in admitted and any(f.label == label for f in fnames))
+    there = f"the labels that exist: {', '.join(labels)}" if labels else "its wheels have no variant labels"
+    hint = f"; version {', '.join(elsewhere)} has it" if elsewhere else ""
+    raise UnknownVariant(f"{what}: no wheel has the variant label {label!r} ({there}){hint}")
+
+
+def _finish(sel: Selection) -> Selection:
+    """Add the one warning a variant chosen by hand against this machine gets."""
+    top = sel.chosen
+    if top is not None and top.state == FORCED:
+        sel.warnings.append(
+            f"{top.name}: variant {top.label!r} taken as chosen by hand although this machine does not support "
+            f"{'; '.join(top.reasons)}"
         )
-        releases.append(release)
-        warnings.extend(release.warnings)
-        if not decided:
-            # uv takes the newest usable version; if installing its wheel then fails, it tries no other.
-            chosen = release.choice
-            decided = chosen is not None or release.install_fails is not None
-        if decided and not all_releases:
-            break
-    return Selection(project, str(req), releases, chosen, warnings)
+    return sel
 
 
 def _judge_release(
@@ -625,9 +782,24 @@ def _judge_release(
     detector: Optional[Detector],
     assumed: Mapping[str, NamespaceSupport],
     require_index: bool,
+    *,
+    choice: Choice = Choice(),
+    inline: Optional[Tuple[VariantDocument, str]] = None,
+    no_metadata: Optional[str] = None,
 ) -> Release:
+    """Judge, rank and choose among one version's wheels.
+
+    ``inline``: ``(document, source)`` stands for the index files and the
+    wheels are not opened (a lock file's ``variants-json``); ``no_metadata``:
+    the source that should have had that document but has none (its labelled
+    wheels are ignored).
+    """
     release = Release(version, sorted(index_paths))
-    index_doc, index_problem = (None, None)
+    index_doc: Optional[VariantDocument] = None
+    index_problem: Optional[str] = None
+    source = _names(index_paths)
+    if inline is not None:
+        index_doc, source = inline
     if index_paths:
         index_doc, index_problem = _read_indexes(sorted(index_paths))
         if index_problem:
@@ -652,15 +824,21 @@ def _judge_release(
         if index_paths and index_doc is None:
             cand.state, cand.reasons = IGNORED, [f"index unreadable: {index_problem}"]
             continue
-        if not index_paths and require_index:
+        if no_metadata is not None:
+            cand.state, cand.reasons = IGNORED, [f"{no_metadata} has no variants-json table for it"]
+            continue
+        if not index_paths and inline is None and require_index:
             cand.state, cand.reasons = IGNORED, [
                 f"no {fname.project}-{version}{INDEX_SUFFIX} beside it ({UV} ignores variant wheels without one; "
                 "run `varwheel index DIR`)"
             ]
             continue
         if index_doc is not None and label not in index_doc.variants:
-            cand.state, cand.reasons = IGNORED, [f"label {label!r} is not listed in {_names(index_paths)} (uv ignores it)"]
+            cand.state, cand.reasons = IGNORED, [f"label {label!r} is not listed in {source} (uv ignores it)"]
             continue
+        if inline is not None:
+            cand.description = index_doc.variants[label] if index_doc is not None else None
+            continue  # the installer reads the chosen wheel's own variant.json once it has the file
         inner, problem = _wheel_variant(path, label)
         if index_doc is not None:
             # uv ranks by the index; the wheel's own file counts only once the wheel is chosen.
@@ -677,7 +855,7 @@ def _judge_release(
         cand.description = inner_doc.variants[inner_label]
         wheel_docs.append((path.name, inner_doc))
     if index_doc is not None:
-        release.document, release.metadata_source = index_doc, "index"
+        release.document, release.metadata_source = index_doc, "index" if inline is None else "lock"
     elif wheel_docs:
         try:
             release.document = merge_documents(wheel_docs)
@@ -699,21 +877,33 @@ def _judge_release(
         assert cand.description is not None
         cand.evaluation = evaluate(cand.description, order, release.support, release.unsupported)
         if not cand.evaluation.compatible:
-            cand.state = INCOMPATIBLE
+            cand.state = FORCED if choice.label is not None and cand.label == choice.label else INCOMPATIBLE
             grouped: Dict[str, List[str]] = {}
             for failure in cand.evaluation.failures:
                 grouped.setdefault(failure.why, []).append(
                     f"{failure.namespace} :: {failure.feature} :: {', '.join(failure.values)}")
             cand.reasons.extend(f"{'; '.join(props)} ({why})" for why, props in grouped.items())
-    good = [c for c in release.candidates if c.state == COMPATIBLE]
+    _exclude(release, choice)
+    good = [c for c in release.candidates if c.state in (COMPATIBLE, FORCED)]
     builds = sorted({_build_key(c.filename) for c in good}, reverse=True)
     build_rank = {b: i for i, b in enumerate(builds)}
-    good.sort(key=lambda c: _candidate_key(c, build_rank))
+    good.sort(key=lambda c: _candidate_key(c, build_rank, choice.no_variant))
     for i, cand in enumerate(good, 1):
         cand.rank = i
-    if good and index_doc is not None:
+    if good and index_doc is not None and inline is None:
         _read_own_metadata(release, good[0], order)
     return release
+
+
+def _exclude(release: Release, choice: Choice) -> None:
+    """Rule out what a choice by hand leaves out; wheels already out keep their own reason."""
+    for cand in release.candidates:
+        if cand.state not in (COMPATIBLE, FORCED):
+            continue
+        if choice.label is not None and cand.label != choice.label:
+            cand.state, cand.reasons = EXCLUDED, [f"not the variant chosen by hand (#{choice.label})"]
+        elif choice.no_variant and cand.kind == VARIANT:
+            cand.state, cand.reasons = EXCLUDED, ["--no-variant: only the plain wheel or the null variant"]
 
 
 def _read_own_metadata(release: Release, top: Candidate, order: Sequence[str]) -> None:
@@ -736,7 +926,7 @@ def _read_own_metadata(release: Release, top: Candidate, order: Sequence[str]) -
     index_says, own = top.description.strings() if top.description else [], top.own_description.strings()
     mismatch = (f"{_names(release.index_files)} says {top.label!r} is {index_says or 'null'} but its own "
                 f"variant.json says {own or 'null'}")
-    if evaluate(top.own_description, order, release.support, release.unsupported).compatible:
+    if top.state == FORCED or evaluate(top.own_description, order, release.support, release.unsupported).compatible:
         release.warnings.append(f"{top.name}: {mismatch}; {UV} installs it on the index's word (it compares "
                                 "nothing); fix the index (`varwheel index`)")
     else:
@@ -752,7 +942,9 @@ def _build_key(fname: WheelFilename) -> Tuple:
     return (int(fname.build[:digits]), fname.build[digits:])
 
 
-def _candidate_key(cand: Candidate, build_rank: Mapping[Tuple, int]) -> Tuple:
+def _candidate_key(cand: Candidate, build_rank: Mapping[Tuple, int], no_variant: bool = False) -> Tuple:
+    if no_variant:  # plain wheels first, then null; variants are excluded
+        return ({PLAIN: 0, NULL: 1, VARIANT: 2}[cand.kind], cand.tag_rank, build_rank[_build_key(cand.filename)])
     if cand.kind != PLAIN:
         assert cand.evaluation is not None and cand.label is not None
         vkey = variant_sort_key(cand.evaluation.key, cand.label)
