@@ -323,15 +323,6 @@ _UV_TOP_KEYS = ("$schema", "default-priorities", "variants", "providers")
 _UV_PRIORITY_KEYS = ("namespace",)
 _UV_PROVIDER_KEYS = ("optional", "requires", "plugin-api", "static-properties", "feature-order", "builtin")
 
-#: The PEP 817-era draft schemas (spec section 7a): documents that carry them use keys uv refuses.
-_DRAFT_SCHEMAS = (
-    "https://variants-schema.wheelnext.dev/v0.0.2.json",
-    "https://variants-schema.wheelnext.dev/v0.0.3.json",
-    "https://variants-schema.wheelnext.dev/",
-    "https://variants-schema.wheelnext.dev",
-)
-
-
 def _unknown_keys(data: Any) -> List[str]:
     """Key paths of a parsed document that uv 0.13.9 does not know, in document order.
 
@@ -354,20 +345,15 @@ def _unknown_keys(data: Any) -> List[str]:
     return found
 
 
-def _draft_note(data: Any) -> str:
-    """What to add when the document is a PEP 817-era draft: the way to convert it."""
-    schema = data.get("$schema") if isinstance(data, dict) else None
-    if schema not in _DRAFT_SCHEMAS:
-        return ""
-    return (
-        f"; it is a PEP 817-era draft ($schema {schema!r}): `varwheel upgrade` rewrites it in the providers "
-        "format uv reads"
-    )
-
-
 def _unknown_key_message(source: str, data: Any, keys: List[str], consequence: str) -> str:
+    """The ``unknown-key`` message; a PEP 817-era draft is described as ``show`` describes it (model.drafts)."""
+    from varwheel.model.drafts import read_draft
+
+    reading = read_draft(data)
+    if reading.legacy:
+        return f"{source}: {reading.describe()}"
     shown = ", ".join(repr(k) for k in keys)
-    return f"{source}: {UV} does not know the key(s) {shown} and refuses the document: {consequence}{_draft_note(data)}"
+    return f"{source}: {UV} does not know the key(s) {shown} and refuses the document: {consequence}"
 
 
 def _unknown_key_check(raw: bytes, report: WheelReport) -> bool:
