@@ -310,3 +310,97 @@ def test_bad_lock_files(tmp_path, run_varwheel, pip_venv, edit, message):
     assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert proc.stderr.count("\n") == 1
     assert _installed(pip_venv, "vwlock") is None
+
+
+# -- from a simple index (--index-url) ------------------------------------------------------------------
+def _simple_tree(dist: Path, root: Path, project: str, *, json_page: bool, drop_hash: str = "",
+                 wrong_hash: str = "") -> None:
+    """A hand-written PEP 503 page (and a PEP 691 JSON one) for the files of ``dist``: the test's own index."""
+    import shutil
+
+    page = root / "simple" / project
+    page.mkdir(parents=True)
+    links, files = [], []
+    for path in sorted(dist.iterdir()):
+        if not path.is_file():
+            continue
+        shutil.copy(path, page / path.name)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if path.name == wrong_hash:
+            digest = "0" * 64
+        hashes = {} if path.name == drop_hash else {"sha256": digest}
+        links.append(f'<a href="{path.name}{"#sha256=" + digest if hashes else ""}">{path.name}</a><br/>')
+        files.append({"filename": path.name, "url": path.name, "hashes": hashes})
+    (page / "index.html").write_text("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
+    if json_page:
+        (page / "index.json").write_text(json.dumps({"meta": {"api-version": "1.0"}, "name": project, "files": files}))
+
+
+@pytest.fixture
+def simple_server(tmp_path):
+    """Serve ``tmp_path/www`` on loopback; a request accepting PEP 691 JSON gets ``index.json`` where there is one."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):  # keep pytest's output clean
+            pass
+
+        def do_GET(self):
+            target = root / self.path.lstrip("/") / "index.json"
+            if self.path.endswith("/") and "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", "") \
+                    and target.is_file():
+                body = target.read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            super().do_GET()
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}/simple/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("json_page", [False, True], ids=["pep503-html", "pep691-json"])
+def test_lock_from_an_index_and_install_by_url(tmp_path, run_varwheel, pip_venv, simple_server, json_page):
+    root, index = simple_server
+    dist = _family(tmp_path)
+    _simple_tree(dist, root, "vwlock", json_page=json_page, drop_hash="vwlock-1.0-py3-none-any-v2.whl")
+    path = tmp_path / "pylock.toml"
+    proc = run_varwheel("lock", "vwlock", "--index-url", index, "-o", path)
+    assert proc.returncode == 0, proc.stderr
+    pkg = tomllib.loads(path.read_text())["packages"][0]
+    assert pkg["index"] == index and pkg["version"] == "1.0"
+    assert sorted(w["name"] for w in pkg["wheels"]) == sorted(p.name for p in dist.glob("*.whl"))
+    for wheel in pkg["wheels"]:
+        assert wheel["url"] == f"{index}vwlock/{wheel['name']}" and "path" not in wheel
+        assert wheel["hashes"] == {"sha256": hashlib.sha256((dist / wheel["name"]).read_bytes()).hexdigest()}
+    # The wheel the page gave no hash for was downloaded and hashed: its size is known from that.
+    v2 = [w for w in pkg["wheels"] if w["name"].endswith("-v2.whl")][0]
+    assert v2["size"] == (dist / v2["name"]).stat().st_size
+    assert pkg["variants-json"] == json.loads((dist / "vwlock-1.0-variants.json").read_text())
+    # install --lock downloads the chosen wheel from its URL and checks it.
+    proc = run_varwheel("install", "--lock", path, "vwlock#v2", "--python", pip_venv, "--", "-q")
+    assert proc.returncode == 0, proc.stderr
+    assert _installed(pip_venv, "vwlock") == ("1.0", {"v2": {"x86_64": {"level": ["v2"]}}})
+    _uninstall(pip_venv, "vwlock")
+
+
+def test_lock_from_an_index_checks_the_variants_file_hash(tmp_path, run_varwheel, simple_server):
+    root, index = simple_server
+    dist = _family(tmp_path)
+    _simple_tree(dist, root, "vwlock", json_page=False, wrong_hash="vwlock-1.0-variants.json")
+    proc = run_varwheel("lock", "vwlock", "--index-url", index, "-o", tmp_path / "pylock.toml")
+    assert proc.returncode == 2 and "vwlock-1.0-variants.json: its sha256 is" in proc.stderr and "the index says 000" in proc.stderr
+    proc = run_varwheel("lock", "missing", "--index-url", index, "-o", tmp_path / "pylock.toml")
+    assert proc.returncode == 2 and f"--index-url {index}missing/: HTTP 404" in proc.stderr

@@ -1,4 +1,4 @@
-"""``varwheel lock REQ... --find-links DIR -o pylock.toml``: a PEP 751 lock file that keeps every variant.
+"""``varwheel lock REQ... (--find-links DIR | --index-url URL) -o pylock.toml``: a PEP 751 lock that keeps every variant.
 
 Each requirement locks the newest admitted version found in the folders,
 with all of its wheels (every tag, every variant, null and plain: the lock
@@ -25,8 +25,11 @@ HELP = "write a pylock.toml (PEP 751) listing every variant wheel, chosen per ma
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("requirements", nargs="+", metavar="PKG[==VERSION]",
                         help="what to lock; each locks one package (its dependencies are not resolved)")
-    parser.add_argument("-f", "--find-links", dest="find_links", action="append", metavar="DIR", required=True,
-                        default=[], help="folder with the wheels (and {name}-{version}-variants.json); repeatable")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("-f", "--find-links", dest="find_links", action="append", metavar="DIR", default=[],
+                        help="folder with the wheels (and {name}-{version}-variants.json); repeatable")
+    source.add_argument("--index-url", metavar="URL",
+                        help="a simple repository (PEP 503 HTML or PEP 691 JSON), e.g. http://host/simple/")
     parser.add_argument("-o", "--output", default="pylock.toml", metavar="PYLOCK",
                         help="the lock file to write (pylock.toml or pylock.NAME.toml; default: pylock.toml)")
     parser.add_argument("--require-index", action="store_true",
@@ -37,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from varwheel.machine.lock import lock
 
-    result = lock(args.requirements, args.find_links, args.output, force=args.force, require_index=args.require_index)
+    result = lock(args.requirements, args.find_links, args.output, force=args.force, require_index=args.require_index,
+                  index_url=args.index_url)
     for message in result.warnings:
         warn(message)
     for pkg in result.packages:

@@ -276,8 +276,14 @@ def lock(
     *,
     force: bool = False,
     require_index: bool = False,
+    index_url: Optional[str] = None,
 ) -> LockResult:
-    """Write ``output`` (a ``pylock.toml``) for ``requirements`` from ``find_links``.
+    """Write ``output`` (a ``pylock.toml``) for ``requirements`` from ``find_links`` or a simple index.
+
+    ``index_url``: a PEP 503 / PEP 691 simple repository (``find_links`` is
+    then empty); the lock records each wheel's URL and the hashes the index
+    gives (a wheel without a sha256 there is downloaded and hashed), and
+    ``packages.index``.
 
     Raises :class:`InvalidLock` / :class:`InvalidInput` for bad requirements,
     a requirement nothing in the folders matches, an output name PEP 751 does
@@ -293,6 +299,8 @@ def lock(
         raise InvalidLock(f"-o {out}: PEP 751 names a lock file pylock.toml or pylock.NAME.toml")
     if not requirements:
         raise InvalidLock("give at least one requirement to lock (PKG or PKG==VERSION)")
+    if bool(find_links) == bool(index_url):
+        raise InvalidLock("give --find-links DIR or --index-url URL (one of them)")
     parsed = []
     for text in requirements:
         req, label = parse_requirement(text)
@@ -308,6 +316,11 @@ def lock(
     packages: List[LockedPackage] = []
     deps: List[Tuple[str, str, List[str], List[str]]] = []
     for text, req in parsed:
+        if index_url:
+            pkg, requires = _lock_from_index(text, req, index_url, warnings)
+            packages.append(pkg)
+            deps.append((pkg.name, pkg.version, requires, sorted(req.extras)))
+            continue
         sel = select(str(req), find_links, tags=[], detect=False, all_releases=True, require_index=require_index)
         warnings.extend(w for w in sel.warnings if "skipped" in w and w not in warnings)
         chosen = None
@@ -357,6 +370,172 @@ def lock(
     with writer as fh:
         fh.write(data)
     return LockResult(out, packages, warnings, writer.unchanged)
+
+
+# -- a simple index -------------------------------------------------------------------------------
+_JSON_PAGE = "application/vnd.pypi.simple.v1+json"
+_PAGE_LIMIT = 64 << 20
+
+
+@dataclass
+class _IndexFile:
+    filename: str
+    url: str
+    hashes: Dict[str, str]
+    size: Optional[int] = None
+    requires_python: Optional[str] = None
+
+
+def _get_url(url: str, what: str, accept: Optional[str] = None) -> Tuple[bytes, str, str]:
+    """``(body, content type, final URL)``; errors are :class:`InvalidLock` naming ``what``."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as resp:  # noqa: S310 - the user's index
+            body = resp.read(_PAGE_LIMIT + 1)
+            ctype, final = resp.headers.get_content_type(), resp.geturl()
+    except urllib.error.HTTPError as exc:
+        raise InvalidLock(f"{what} {url}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise InvalidLock(f"{what} {url}: cannot fetch it ({getattr(exc, 'reason', exc)})") from None
+    if len(body) > _PAGE_LIMIT:
+        raise InvalidLock(f"{what} {url}: larger than {_PAGE_LIMIT >> 20} MiB; not a simple index page")
+    return body, ctype, final
+
+
+def _project_files(index_url: str, project: str) -> List[_IndexFile]:
+    """The files of ``project``'s page: PEP 691 JSON when the server offers it, else PEP 503 HTML."""
+    import urllib.parse
+    from html.parser import HTMLParser
+
+    page = index_url.rstrip("/") + f"/{project}/"
+    body, ctype, base = _get_url(page, "--index-url", f"{_JSON_PAGE}, text/html;q=0.1")
+    files: List[_IndexFile] = []
+    if ctype == _JSON_PAGE:
+        try:
+            data = json.loads(body)
+            for entry in data["files"]:
+                files.append(_IndexFile(entry["filename"], urllib.parse.urljoin(base, entry["url"]),
+                                        {k.lower(): v for k, v in (entry.get("hashes") or {}).items()},
+                                        entry.get("size"), entry.get("requires-python")))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise InvalidLock(f"--index-url {page}: not a PEP 691 project page ({exc!r})") from None
+        return files
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
+            found = dict(attrs)
+            href = found.get("href")
+            if tag != "a" or not href:
+                return
+            url, _, fragment = urllib.parse.urljoin(base, href).partition("#")
+            algo, _, digest = fragment.partition("=")
+            name = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+            files.append(_IndexFile(name, url, {algo.lower(): digest} if digest else {},
+                                    requires_python=found.get("data-requires-python")))
+
+    try:
+        Links().feed(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InvalidLock(f"--index-url {page}: not a UTF-8 page ({exc})") from None
+    return files
+
+
+def _fetch_hashing(url: str, what: str) -> Tuple[bytes, str, int]:
+    """A small file's ``(bytes, sha256, size)`` (the variants file)."""
+    body, _, _ = _get_url(url, what)
+    return body, hashlib.sha256(body).hexdigest(), len(body)
+
+
+def _download_digest(url: str, what: str) -> Tuple[str, int]:
+    """A wheel's sha256 and size, streamed (the index gave no sha256)."""
+    import urllib.request
+
+    hasher, size = hashlib.sha256(), 0
+    try:
+        with urllib.request.urlopen(url, timeout=120) as resp:  # noqa: S310 - the user's index
+            while True:
+                chunk = resp.read(_CHUNK)
+                if not chunk:
+                    break
+                hasher.update(chunk)
+                size += len(chunk)
+    except (OSError, ValueError) as exc:
+        raise InvalidLock(f"{what} {url}: cannot download it ({exc})") from None
+    return hasher.hexdigest(), size
+
+
+def _lock_from_index(text: str, req: Any, index_url: str, warnings: List[str]) -> Tuple[LockedPackage, List[str]]:
+    """One requirement from a simple index: the newest admitted version with wheels select would consider.
+
+    The wheels are judged by the index's variants file alone, as uv judges an
+    index (their own ``variant.json`` is read by ``install --lock`` once a
+    wheel is chosen and fetched).
+    """
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    from varwheel.machine.select import IGNORED, select_locked
+    from varwheel.model.filename import INDEX_SUFFIX
+
+    project = canonicalize_name(req.name)
+    wheels: Dict[Version, List[Tuple[_IndexFile, WheelFilename]]] = {}
+    indexes: Dict[Version, _IndexFile] = {}
+    for entry in _project_files(index_url, project):
+        try:
+            if entry.filename.endswith(".whl"):
+                fname = WheelFilename.parse(entry.filename)
+                if canonicalize_name(fname.name) == project:
+                    wheels.setdefault(Version(fname.version.replace("_", "-")), []).append((entry, fname))
+            elif entry.filename.endswith(INDEX_SUFFIX):
+                dist, _, version = entry.filename[: -len(INDEX_SUFFIX)].rpartition("-")
+                if canonicalize_name(dist) == project:
+                    indexes[Version(version)] = entry
+        except (InvalidInput, InvalidVersion):
+            continue  # not a file of this project's grammar: installers skip it too
+    for version in sorted(req.specifier.filter(wheels), reverse=True):
+        document = None
+        variants_file = indexes.get(version)
+        if variants_file is not None:
+            body, digest, _ = _fetch_hashing(variants_file.url, "variants file")
+            expected = variants_file.hashes.get("sha256")
+            if expected is not None and expected.lower() != digest:
+                raise InvalidLock(f"{variants_file.url}: its sha256 is {digest}, the index says {expected}")
+            document = VariantDocument.loads(body, source=variants_file.url)
+        found = wheels[version]
+        version_text = found[0][1].version
+        sel = select_locked(project, version_text, [(Path(e.filename), f) for e, f in found], document,
+                            source=variants_file.url if variants_file else f"{index_url} ({project} {version})",
+                            tags=[], detect=False)
+        release = sel.releases[0]
+        by_name = {e.filename: e for e, _ in found}
+        keep = [c for c in release.candidates if c.state != IGNORED]
+        for cand in release.candidates:
+            if cand.state == IGNORED:
+                warnings.append(f"{by_name[cand.name].url}: not locked: {'; '.join(cand.reasons)}")
+        if not keep:
+            continue
+        locked: List[LockedWheel] = []
+        for cand in sorted(keep, key=lambda c: _wheel_order(c.filename)):
+            entry = by_name[cand.name]
+            hashes = {k: v for k, v in entry.hashes.items() if k in hashlib.algorithms_available}
+            size = entry.size if isinstance(entry.size, int) else None
+            if "sha256" not in hashes:
+                hashes["sha256"], size = _download_digest(entry.url, "wheel")
+            locked.append(LockedWheel(entry.filename, cand.filename, url=entry.url, size=size, hashes=hashes))
+        variants_raw = None
+        labels = {w.filename.label for w in locked if w.filename.label is not None}
+        if labels and document is not None:
+            variants_raw = document.to_json()
+            variants_raw["variants"] = {k: v for k, v in variants_raw["variants"].items() if k in labels}
+        pythons = {by_name[c.name].requires_python for c in keep}
+        requires_python = pythons.pop() if len(pythons) == 1 else None
+        pkg = LockedPackage(project, version_text, locked, document, variants_raw, requires_python=requires_python,
+                            index=index_url)
+        return pkg, []  # dependencies: not read from an index (it would mean fetching a wheel or .metadata)
+    raise InvalidLock(f"requirement {text!r}: no wheel of it on {index_url} can be locked")
 
 
 # -- reading --------------------------------------------------------------------------------------
