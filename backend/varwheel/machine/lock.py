@@ -23,9 +23,8 @@ Facts that shaped it (see docs/machine-side.md):
   varwheel writes the prose's name and reads both.
 * ``packaging`` 26.4's ``packaging.pylock`` rejects every lock that lists a
   variant wheel (``parse_wheel_filename`` refuses the label) and drops
-  unknown keys.  uv 0.13.9 refuses to export variant wheels; reading a lock
-  (``uv pip install -r pylock.toml``, with or without its wheel-variants
-  preview) it takes no variant wheel, ``null`` included, as fitting the
+  unknown keys.  uv 0.13.9, reading a lock (``uv pip install -r
+  pylock.toml``, with or without its wheel-variants preview), takes no variant wheel, ``null`` included, as fitting the
   platform: it installs the plain wheel, and without one it fails.  The
   wheels of a package are listed plain first, then ``null``, then the
   variants by label, so a reader sees the fallback first.
