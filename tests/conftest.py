@@ -29,6 +29,12 @@ if str(ROOT) not in sys.path:
 from fixtures.wheel_factory import make_wheel  # noqa: E402
 
 
+@pytest.fixture(autouse=True)
+def _own_detection_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own per-user detection cache (never the real one in ~/.cache)."""
+    monkeypatch.setenv("VARWHEEL_CACHE_DIR", str(tmp_path_factory.mktemp("detect-cache")))
+
+
 #: Variables a process reads only when it starts (the dynamic loader, the interpreter): a call
 #: that sets one runs in a new process.
 _READ_AT_START = {"LD_LIBRARY_PATH", "LD_PRELOAD", "PYTHONPATH", "PYTHONHOME"}

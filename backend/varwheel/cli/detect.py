@@ -8,7 +8,8 @@ adds, per namespace, where the answer came from, or one line saying why it is
 empty (no driver, no GPU, a library that fails, ...), and one ``caveat`` line
 per sentence where the answer (uv 0.13.9's) is less than the machine reports,
 or may not be what uv sees (an Arm core uv does not know, CPUID on Windows).
-``--json`` prints all of it as one JSON object.  Static properties are not detected: they come
+``--json`` prints all of it as one JSON object.  Answers are cached per user
+(:mod:`varwheel.machine.detect_cache`); ``--no-cache`` detects afresh.  Static properties are not detected: they come
 from each package's metadata (``varwheel select --explain`` shows them).
 """
 
@@ -24,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="say where each answer came from, why a namespace is empty, and its caveats")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="detect afresh and leave the per-user detection cache alone (it is keyed on the "
+                             "boot id, CPU, NVIDIA driver, GPU/TPU devices and the FORCE variables)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,7 +37,12 @@ def run(args: argparse.Namespace) -> int:
     from varwheel.model.builtins import BUILTINS, UV
     from varwheel.machine.providers import detect, machine
 
-    found = detect()
+    import os
+
+    from varwheel import __version__
+    from varwheel.machine.detect_cache import DetectCache
+
+    found = detect(cache=None if args.no_cache else DetectCache.for_user(os.environ, version=__version__))
     if args.json:
         data = {
             "machine": machine(),

@@ -46,6 +46,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs milliseconds at start-up
     from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
+    from varwheel.machine.detect_cache import DetectCache
+
 
 __all__ = [
     "FeatureSupport",
@@ -140,20 +142,50 @@ class NamespaceSupport:
             "caveats": list(self.caveats),
         }
 
+    @classmethod
+    def from_json(cls, data: "Mapping[str, object]") -> "NamespaceSupport":
+        """The inverse of :meth:`to_json` (the detection cache stores answers so)."""
+        features = data["features"]
+        extra = data["extra"]
+        order = data["feature_order"]
+        if not isinstance(features, dict) or not isinstance(extra, dict) or not isinstance(order, list):
+            raise TypeError("not a NamespaceSupport")
+        note, caveats = data.get("note"), data.get("caveats") or []
+        return cls(
+            str(data["namespace"]),
+            [FeatureSupport(name, tuple(features[name])) for name in order],
+            [FeatureSupport(name, tuple(values)) for name, values in extra.items()],
+            str(data.get("source") or ""),
+            None if note is None else str(note),
+            caveats=tuple(str(c) for c in caveats) if isinstance(caveats, list) else (),
+        )
 
-def detect_namespace(namespace: str, env: "Optional[Mapping[str, str]]" = None) -> NamespaceSupport:
-    """Run the built-in detector of ``namespace`` (which must be in :data:`BUILTINS`)."""
+
+def detect_namespace(namespace: str, env: "Optional[Mapping[str, str]]" = None, cache: "Optional[DetectCache]" = None) -> NamespaceSupport:
+    """Run the built-in detector of ``namespace`` (which must be in :data:`BUILTINS`).
+
+    ``cache``: a :class:`varwheel.machine.detect_cache.DetectCache` whose
+    answer, if any, is returned instead, and which remembers a new one.
+    """
     import importlib
 
+    if cache is not None:
+        cached = cache.get(namespace)
+        if cached is not None:
+            return cached
     builtin = BUILTINS[namespace]
     module = importlib.import_module(f"varwheel.machine.providers.{builtin.module}")
-    return module.detect(os.environ if env is None else env)
+    support: NamespaceSupport = module.detect(os.environ if env is None else env)
+    if cache is not None:
+        cache.put(namespace, support)
+    return support
 
 
-def detect(namespaces: "Optional[Iterable[str]]" = None, env: "Optional[Mapping[str, str]]" = None) -> "Dict[str, NamespaceSupport]":
+def detect(namespaces: "Optional[Iterable[str]]" = None, env: "Optional[Mapping[str, str]]" = None,
+           cache: "Optional[DetectCache]" = None) -> "Dict[str, NamespaceSupport]":
     """Detect the given built-in namespaces (default: all), in :data:`BUILTINS` order."""
     wanted = list(BUILTINS) if namespaces is None else [ns for ns in BUILTINS if ns in set(namespaces)]
-    return {ns: detect_namespace(ns, env) for ns in wanted}
+    return {ns: detect_namespace(ns, env, cache) for ns in wanted}
 
 
 def machine() -> str:
