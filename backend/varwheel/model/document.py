@@ -54,6 +54,11 @@ __all__ = [
     "Provider",
     "VariantDocument",
     "static_value_findings",
+    "unknown_keys",
+    "UV_TOP_KEYS",
+    "UV_PRIORITY_KEYS",
+    "UV_PROVIDER_KEYS",
+    "UV_PROVIDER_KINDS",
     "merge_documents",
     "read_document_file",
     "MAX_DOCUMENT_BYTES",
@@ -96,15 +101,40 @@ DEFAULT_FORMAT = "providers"
 
 _PLUGIN_API_RE = re.compile(r"^\s*[A-Za-z_][\w.]*(\s*:\s*[A-Za-z_][\w.]*)?\s*$")
 
-_PROVIDER_KEYS = (
-    "requires",
-    "plugin-api",
-    "static-properties",
-    "feature-order",
-    "builtin",
-    "optional",
-    "build-requires",
+#: The keys uv 0.13.9 accepts, level by level (its reader denies unknown fields): any other key
+#: anywhere fails the whole document, and with it the release.  The one copy of that rule
+#: (``check``'s ``unknown-key`` and ``model.drafts`` use it too).
+UV_TOP_KEYS = ("$schema", "default-priorities", "variants", "providers")
+UV_PRIORITY_KEYS = ("namespace",)
+#: Provider kinds: (kind, the key that makes it, the keys it may add); ``optional`` goes with any.
+UV_PROVIDER_KINDS: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = (
+    ("static-properties", "static-properties", ("feature-order",)),
+    ("requires", "requires", ("plugin-api",)),
+    ("builtin", "builtin", ()),
 )
+UV_PROVIDER_KEYS = ("optional",) + tuple(k for _, key, extra in UV_PROVIDER_KINDS for k in (key, *extra))
+#: pyproject.toml's provider tables may also name a plugin run at build time.
+_PROVIDER_KEYS = UV_PROVIDER_KEYS + ("build-requires",)
+
+
+def unknown_keys(data: Any) -> List[str]:
+    """Key paths of parsed JSON that uv 0.13.9 does not know, in document order.
+
+    Only the top level, ``default-priorities`` and each provider entry have a
+    fixed set of keys (``variants`` holds names, not keys).
+    """
+    if not isinstance(data, Mapping):
+        return []
+    found = [str(key) for key in data if key not in UV_TOP_KEYS]
+    prio = data.get("default-priorities")
+    if isinstance(prio, Mapping):
+        found += [f"default-priorities.{key}" for key in prio if key not in UV_PRIORITY_KEYS]
+    providers = data.get("providers")
+    if isinstance(providers, Mapping):
+        for namespace, entry in providers.items():
+            if isinstance(entry, Mapping):
+                found += [f"providers.{namespace}.{key}" for key in entry if key not in UV_PROVIDER_KEYS]
+    return found
 
 
 class DocumentFinding(NamedTuple):
@@ -440,9 +470,8 @@ class VariantDocument:
             raise InvalidMetadata(f"{source}: '$schema' is missing (expected one of {', '.join(KNOWN_SCHEMAS)})")
         if not isinstance(schema, str):
             raise InvalidMetadata(f"{source}: '$schema' must be a string, got {schema!r}")
-        allowed = ("$schema", "default-priorities", "variants", "providers")
         for key in data:
-            if key not in allowed:
+            if key not in UV_TOP_KEYS:
                 raise InvalidMetadata(
                     f"{source}: unknown top-level key {key!r}: uv 0.13.9 rejects the document and so "
                     "the whole version, plain wheel included (an older draft? `varwheel upgrade` converts it)"
@@ -451,7 +480,7 @@ class VariantDocument:
         if not isinstance(prio, Mapping):
             raise InvalidMetadata(f"{source}: 'default-priorities' must be an object with 'namespace'")
         for key in prio:
-            if key != "namespace":
+            if key not in UV_PRIORITY_KEYS:
                 raise InvalidMetadata(
                     f"{source}: default-priorities: unknown key {key!r}: uv 0.13.9 rejects the document "
                     "(an older draft? `varwheel upgrade` converts it)"

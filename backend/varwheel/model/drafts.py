@@ -80,7 +80,16 @@ from typing import Any, Dict, List, Literal, Mapping, Optional, Set, Tuple
 
 from varwheel.errors import InvalidMetadata
 from varwheel.model.builtins import BUILTINS, UV, BuiltinProvider, builtin_for
-from varwheel.model.document import SCHEMA_PEP825, SCHEMA_PROVIDERS, SCHEMA_VARIANTLIB, Provider, VariantDocument
+from varwheel.model.document import (
+    SCHEMA_PEP825,
+    SCHEMA_PROVIDERS,
+    SCHEMA_VARIANTLIB,
+    UV_PROVIDER_KEYS,
+    UV_PROVIDER_KINDS,
+    UV_TOP_KEYS,
+    Provider,
+    VariantDocument,
+)
 from varwheel.model.filename import normalize_dist_name
 from varwheel.model.properties import FEATURE_RE, LABEL_RE, NAMESPACE_RE, NULL_LABEL, VALUE_RE
 
@@ -142,13 +151,11 @@ _DRAFT_TEXT: Dict[str, str] = {
 }
 
 # uv 0.13.9's reader: the keys it accepts at each level (anything else fails the parse).
-_UV_TOP = ("$schema", "default-priorities", "variants", "providers")
-_UV_KINDS: Tuple[Tuple[str, Set[str], Set[str]], ...] = (
-    ("static-properties", {"static-properties"}, {"feature-order"}),
-    ("requires", {"requires"}, {"plugin-api"}),
-    ("builtin", {"builtin"}, set()),
+_UV_TOP = UV_TOP_KEYS
+_UV_KINDS: Tuple[Tuple[str, Set[str], Set[str]], ...] = tuple(
+    (kind, {key}, set(extra)) for kind, key, extra in UV_PROVIDER_KINDS
 )
-_UV_PROVIDER_KEYS = {"optional"} | {k for _, req, extra in _UV_KINDS for k in req | extra}
+_UV_PROVIDER_KEYS = set(UV_PROVIDER_KEYS)
 
 # What the PEP 817-era drafts allowed, and so what :func:`upgrade_document` understands.
 _LEGACY_TOP = ("$schema", "default-priorities", "providers", "variants", "static-properties")

@@ -318,31 +318,11 @@ class CheckReport:
 
 
 
-#: The keys uv 0.13.9 accepts, level by level (it refuses any other: serde ``deny_unknown_fields``).
-_UV_TOP_KEYS = ("$schema", "default-priorities", "variants", "providers")
-_UV_PRIORITY_KEYS = ("namespace",)
-_UV_PROVIDER_KEYS = ("optional", "requires", "plugin-api", "static-properties", "feature-order", "builtin")
-
 def _unknown_keys(data: Any) -> List[str]:
-    """Key paths of a parsed document that uv 0.13.9 does not know, in document order.
+    """Key paths uv 0.13.9 does not know (the rule lives in the document model)."""
+    from varwheel.model.document import unknown_keys
 
-    ``variants`` holds labels, namespaces and features (names, not keys), so
-    only the top level, ``default-priorities`` and each provider entry have a
-    fixed set of keys.  Shapes that are wrong in other ways are the loader's
-    business (``variant-json``, ``index-invalid``).
-    """
-    if not isinstance(data, dict):
-        return []
-    found = [key for key in data if key not in _UV_TOP_KEYS]
-    prio = data.get("default-priorities")
-    if isinstance(prio, dict):
-        found += [f"default-priorities.{key}" for key in prio if key not in _UV_PRIORITY_KEYS]
-    providers = data.get("providers")
-    if isinstance(providers, dict):
-        for namespace, entry in providers.items():
-            if isinstance(entry, dict):
-                found += [f"providers.{namespace}.{key}" for key in entry if key not in _UV_PROVIDER_KEYS]
-    return found
+    return unknown_keys(data)
 
 
 def _unknown_key_message(source: str, data: Any, keys: List[str], consequence: str) -> str:
