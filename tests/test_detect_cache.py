@@ -124,3 +124,23 @@ def test_cli_uses_the_cache_and_no_cache_leaves_it_alone(tmp_path, run_varwheel)
     forced = run_varwheel("detect", env={**env, "NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8",
                                          "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0"})
     assert "nvidia :: sm_arch :: 90_real, 90_virtual" in forced.stdout  # a forced value is a new key, not a stale hit
+
+
+def test_select_and_install_share_the_cache_and_honour_no_cache(tmp_path, run_varwheel):
+    from tests.helpers_select import X86, Family, ReleaseSpec, Wheel, build_family
+
+    fam = Family("c", {"default-priorities": {"namespace": ["x86_64"]}, "providers": {"x86_64": X86}},
+                 [ReleaseSpec("1.0", [Wheel("v1", ["x86_64 :: level :: v1"]), Wheel(None)])])
+    d = build_family(fam, tmp_path / "fam")
+    env = {**os.environ, "VARWHEEL_CACHE_DIR": str(tmp_path / "cache")}
+    cache_file = tmp_path / "cache" / CACHE_FILE
+    assert run_varwheel("select", "pkg", "-f", d, "--no-cache", env=env).returncode == 0
+    assert not cache_file.exists()
+    assert run_varwheel("select", "pkg", "-f", d, "--no-detect", env=env).returncode == 0
+    assert not cache_file.exists()  # nothing detected, nothing cached
+    first = run_varwheel("select", "pkg", "-f", d, "--explain", env=env)
+    assert first.returncode == 0 and "x86_64" in json.loads(cache_file.read_text())["namespaces"]
+    proc = run_varwheel("install", "pkg", "-f", d, "--dry-run", env=env)
+    assert proc.returncode == 0, proc.stderr
+    again = run_varwheel("select", "pkg", "-f", d, "--json", env=env)
+    assert "(cached)" in json.loads(again.stdout)["releases"][0]["supported"]["x86_64"]["source"]

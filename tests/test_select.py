@@ -385,6 +385,30 @@ def test_explain_says_what_uv_installs_and_what_the_drafts_would_do(tmp_path, ru
     assert any("'atlas' is not among" in note for note in data["releases"][0]["notes"])
 
 
+def test_assumed_ladder_values_outrank_a_detected_floor_and_caveats_survive():
+    """Windows: detection says v1 with a caveat; --assume v3 makes it a v3 machine (v3, v2, v1)."""
+    from varwheel.machine.select import merge_support
+
+    detected = NamespaceSupport("x86_64", [FeatureSupport("level", ("v1",))], source="cpuid", caveats=("use --assume",))
+    assumed = parse_assumptions(["x86_64 :: level :: v3"])["x86_64"]
+    merged = merge_support(detected, assumed)
+    assert merged.values("level") == ("v3", "v2", "v1")
+    assert merged.caveats == ("use --assume",)
+    static = merge_support(NamespaceSupport("blas", [FeatureSupport("lib", ("mkl",))]),
+                           NamespaceSupport("blas", [FeatureSupport("lib", ("openblas", "mkl"))]))
+    assert static.values("lib") == ("mkl", "openblas")  # not a ladder: what was there first stays first
+
+
+def test_explain_prints_detection_caveats(tmp_path):
+    from varwheel.cli.select import explain
+
+    d = _family(tmp_path, [Wheel("v3", ["x86_64 :: level :: v3"])])
+    sel = select("pkg", [d], assume=["x86_64 :: level :: v3"], detect=False)
+    support = sel.releases[0].support["x86_64"]
+    sel.releases[0].support["x86_64"] = NamespaceSupport("x86_64", support.features, caveats=("uv may answer lower",))
+    assert "    caveat: uv may answer lower" in explain(sel).splitlines()
+
+
 # -- choosing by hand: PKG#LABEL and --no-variant --------------------------------------------------
 CUDA_PROJECT = {"default-priorities": {"namespace": ["nvidia", "x86_64"]}, "providers": {"nvidia": NVIDIA, "x86_64": X86}}
 CU129 = ["nvidia :: cuda_version_lower_bound :: 12.9", "nvidia :: sm_arch :: 90_real"]

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = install_selected(
             args.requirements[0], find_links, python=args.python, pip_args=pip_args, dry_run=args.dry_run,
-            assume=flatten(args.assume), detect=not args.no_detect, require_index=args.require_index,
+            assume=flatten(args.assume), detect=select_command.detection(args), require_index=args.require_index,
             no_variant=args.no_variant,
         )
     except NothingFits as exc:
@@ -116,7 +116,7 @@ def _run_lock(args: argparse.Namespace, pip_args) -> int:
     try:
         result = install_locked(
             args.lock, python=args.python, pip_args=pip_args, dry_run=args.dry_run, assume=flatten(args.assume),
-            detect=not args.no_detect, choices=args.requirements, no_variant=args.no_variant,
+            detect=select_command.detection(args), choices=args.requirements, no_variant=args.no_variant,
         )
     except NothingFits as exc:
         for message in exc.selection.warnings:

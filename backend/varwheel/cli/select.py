@@ -21,9 +21,13 @@ wheel); 2 bad input (a folder that does not exist, a bad requirement or
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from varwheel.cli._common import flatten, warn
 from varwheel.model.builtins import UV
+
+if TYPE_CHECKING:
+    from varwheel.machine.detect_cache import DetectCache
 
 NAME = "select"
 HELP = "choose the wheel (variant, null or plain) an installer should take for this machine, and say why"
@@ -42,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, find_links_required: bool 
                              "a v3 machine: v3, v2, v1); repeatable")
     parser.add_argument("--no-variant", action="store_true",
                         help="take the plain wheel, or the null variant where the release has no plain wheel")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="detect afresh, leaving the per-user detection cache alone (see `varwheel detect`)")
     parser.add_argument("--no-detect", action="store_true",
                         help="do not look at this machine: only --assume and static properties count")
     parser.add_argument("--require-index", action="store_true",
@@ -54,6 +60,18 @@ def add_arguments(parser: argparse.ArgumentParser, *, find_links_required: bool 
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def detection(args: argparse.Namespace) -> "bool | DetectCache":
+    """``--no-detect`` / ``--no-cache`` as select()'s ``detect``: False, True, or the per-user cache."""
+    import os
+
+    from varwheel import __version__
+    from varwheel.machine.detect_cache import DetectCache
+
+    if args.no_detect:
+        return False
+    return True if args.no_cache else DetectCache.for_user(os.environ, version=__version__)
+
+
 def run(args: argparse.Namespace) -> int:
     import json
     import sys
@@ -62,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
 
     tags = target_tags(args.python) if args.python else None
     sel = select(args.requirement, args.find_links, tags=tags, assume=flatten(args.assume),
-                 detect=not args.no_detect, require_index=args.require_index, all_releases=args.explain,
+                 detect=detection(args), require_index=args.require_index, all_releases=args.explain,
                  no_variant=args.no_variant)
     if args.json:
         print(json.dumps(sel.to_json(), indent=2, sort_keys=True))
@@ -108,6 +126,8 @@ def explain(sel) -> str:
                 else:
                     lines.append(f"  {release.document.default_priorities.index(ns)}:{ns} [{how}]: nothing supported"
                                  f" ({release.unsupported.get(ns, '')})")
+                for caveat in support.caveats if support is not None else ():
+                    lines.append(f"    caveat: {caveat}")
         lines.append("  candidates:")
         for cand in release.ranked:
             mark = "  <- selected" if cand is sel.chosen else ""

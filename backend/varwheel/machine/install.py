@@ -41,7 +41,7 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidInput
 from varwheel.machine.lock import InvalidLock, LockedPackage, LockedWheel, read_lock
@@ -49,6 +49,9 @@ from varwheel.machine.select import Candidate, Selection, parse_requirement, sel
 
 __all__ = ["NothingFits", "InstallResult", "LockInstallResult", "default_python", "pip_command",
            "install_selected", "install_locked", "target_environment"]
+
+if TYPE_CHECKING:
+    from varwheel.machine.detect_cache import DetectCache
 
 
 class NothingFits(Exception):
@@ -112,7 +115,7 @@ def install_selected(
     pip_args: Sequence[str] = (),
     dry_run: bool = False,
     assume: Sequence[str] = (),
-    detect: bool = True,
+    detect: "bool | DetectCache" = True,
     require_index: bool = False,
     env=None,
     no_variant: bool = False,
@@ -322,7 +325,7 @@ def install_locked(
     pip_args: Sequence[str] = (),
     dry_run: bool = False,
     assume: Sequence[str] = (),
-    detect: bool = True,
+    detect: "bool | DetectCache" = True,
     env=None,
     choices: Sequence[str] = (),
     no_variant: bool = False,

@@ -56,7 +56,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.model.filename import WheelFilename
@@ -66,6 +66,9 @@ from varwheel.model.filename import INDEX_SUFFIX
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
 from varwheel.model.builtins import builtin_for
 from varwheel.model.builtins import UV
+
+if TYPE_CHECKING:
+    from varwheel.machine.detect_cache import DetectCache
 
 __all__ = [
     "INDEX_SUFFIX",
@@ -219,21 +222,44 @@ def parse_assumptions(texts: Iterable[str]) -> Dict[str, NamespaceSupport]:
     return out
 
 
+def _ranked_values(namespace: str, feature: str) -> Optional[Tuple[str, ...]]:
+    """Values of a built-in feature that form a ladder, best first (x86-64 levels, Arm versions)."""
+    from varwheel.machine.providers import aarch64, x86_64
+
+    if (namespace, feature) == ("x86_64", "level"):
+        return x86_64.LEVELS
+    if (namespace, feature) == ("aarch64", "version"):
+        return tuple(reversed(aarch64.VERSIONS))
+    return None
+
+
 def merge_support(base: Optional[NamespaceSupport], extra: NamespaceSupport) -> NamespaceSupport:
-    """``base`` plus ``extra``'s features/values (appended after what ``base`` prefers)."""
+    """``base`` plus ``extra``'s features/values.
+
+    Values are appended after what ``base`` prefers, except on a ladder (x86-64
+    levels, Arm versions), where the union is ordered best first: a detected
+    ``v1`` (Windows, where only ``--assume`` knows better) plus an assumed ``v3``
+    is a v3 machine.  ``caveats`` of both are kept.
+    """
     if base is None:
-        return NamespaceSupport(extra.namespace, list(extra.features), source=extra.source, note=extra.note)
+        return NamespaceSupport(extra.namespace, list(extra.features), source=extra.source, note=extra.note,
+                                caveats=extra.caveats)
     features = [FeatureSupport(f.name, f.values) for f in base.features]
     for feat in extra.features:
         for i, have in enumerate(features):
             if have.name == feat.name:
-                features[i] = FeatureSupport(have.name, have.values + tuple(v for v in feat.values if v not in have.values))
+                values = have.values + tuple(v for v in feat.values if v not in have.values)
+                ladder = _ranked_values(base.namespace, have.name)
+                if ladder is not None:
+                    values = tuple(sorted(values, key=lambda v: ladder.index(v) if v in ladder else len(ladder)))
+                features[i] = FeatureSupport(have.name, values)
                 break
         else:
             features.append(feat)
     source = ", ".join(s for s in (base.source, extra.source) if s)
     note = "; ".join(n for n in (base.note, extra.note) if n)
-    return NamespaceSupport(base.namespace, features, base.extra, source, note or None)
+    caveats = base.caveats + tuple(c for c in extra.caveats if c not in base.caveats)
+    return NamespaceSupport(base.namespace, features, base.extra, source, note or None, caveats=caveats)
 
 
 # -- choosing by hand ---------------------------------------------------------------------------
@@ -648,7 +674,7 @@ def select(
     *,
     tags: Optional[Sequence[str]] = None,
     assume: Sequence[str] = (),
-    detect: bool = True,
+    detect: "bool | DetectCache" = True,
     require_index: bool = False,
     env: Optional[Mapping[str, str]] = None,
     all_releases: bool = False,
@@ -657,6 +683,8 @@ def select(
     """Choose the wheel for ``requirement`` (``PKG``, ``PKG<specifier>``, either with ``#LABEL``) from ``find_links``.
 
     ``tags``: the target interpreter's tags, best first (default: this one's).
+    ``detect``: look at this machine (``False``: only ``assume`` and static
+    properties); a :class:`~varwheel.machine.detect_cache.DetectCache` also does, through that cache.
     ``all_releases``: judge every admitted version, not only down to the one chosen.
     ``#LABEL`` / ``no_variant``: choosing by hand (:class:`Choice`).
     Raises :class:`InvalidInput` for a bad requirement, folder or assumption,
@@ -705,7 +733,7 @@ def select_locked(
     no_variant: bool = False,
     tags: Optional[Sequence[str]] = None,
     assume: Sequence[str] = (),
-    detect: bool = True,
+    detect: "bool | DetectCache" = True,
     env: Optional[Mapping[str, str]] = None,
 ) -> Selection:
     """:func:`select` for one release of a lock file: its wheels and its inlined ``variants-json``.
@@ -730,19 +758,26 @@ def select_locked(
 
 
 def _machine(
-    tags: Optional[Sequence[str]], assume: Sequence[str], detect: bool, env: Optional[Mapping[str, str]],
+    tags: Optional[Sequence[str]], assume: Sequence[str], detect: "bool | DetectCache", env: Optional[Mapping[str, str]],
 ) -> Tuple[Dict[str, int], Dict[str, NamespaceSupport], Optional[Detector]]:
-    """The target's tag ranks, the user's assumptions, and a caching detector (None: ``detect=False``)."""
+    """The target's tag ranks, the user's assumptions, and a detector (None: ``detect=False``).
+
+    ``detect`` may be a :class:`~varwheel.machine.detect_cache.DetectCache`: the
+    per-user cache the CLI uses (answers found there are not detected again).
+    """
+    from varwheel.machine.detect_cache import DetectCache
+
     assumed = parse_assumptions(assume)
     tag_list = list(tags) if tags is not None else target_tags()
     environ = os.environ if env is None else env
+    user_cache = detect if isinstance(detect, DetectCache) else None
     cache: Dict[str, NamespaceSupport] = {}
 
     def detector(namespace: str) -> NamespaceSupport:
         if namespace not in cache:
             from varwheel.machine.providers import detect_namespace
 
-            cache[namespace] = detect_namespace(namespace, environ)
+            cache[namespace] = detect_namespace(namespace, environ, user_cache)
         return cache[namespace]
 
     return {tag: i for i, tag in enumerate(tag_list)}, assumed, detector if detect else None
