@@ -29,7 +29,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from fixtures.wheel_factory import make_wheel
 from varwheel.wheel.make import make_variant
-from varwheel.model.document import merge_documents
+from varwheel.model.release import merge_documents
 from varwheel.model.pyproject import parse_variant_table
 from varwheel.model.request import resolve_variant
 

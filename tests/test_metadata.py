@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import ROOT
 from varwheel.model.builtins import BUILTIN_PROVIDERS
 from varwheel.errors import InconsistentVariants, InvalidMetadata
+from varwheel.model.release import merge_documents
 from varwheel.model.document import (
     KNOWN_SCHEMAS,
     SCHEMA_PEP825,
@@ -17,7 +18,6 @@ from varwheel.model.document import (
     SCHEMA_VARIANTLIB,
     Provider,
     VariantDocument,
-    merge_documents,
 )
 from varwheel.model.properties import VariantDescription
 

@@ -60,7 +60,8 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, 
 
 from varwheel.errors import InconsistentVariants, InvalidInput
 from varwheel.model.filename import WheelFilename
-from varwheel.model.document import VariantDocument, merge_documents, read_document_file
+from varwheel.model.document import VariantDocument, read_document_file
+from varwheel.model.release import merge_documents
 from varwheel.model.properties import NULL_LABEL, Property, VariantDescription
 from varwheel.model.filename import INDEX_SUFFIX
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport

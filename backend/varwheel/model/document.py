@@ -33,7 +33,7 @@ import stat
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from varwheel.errors import InconsistentVariants, InvalidMetadata, InvalidProperty
+from varwheel.errors import InvalidMetadata, InvalidProperty
 from varwheel.model.properties import (
     FEATURE_RE,
     NAMESPACE_RE,
@@ -59,7 +59,6 @@ __all__ = [
     "UV_PRIORITY_KEYS",
     "UV_PROVIDER_KEYS",
     "UV_PROVIDER_KINDS",
-    "merge_documents",
     "read_document_file",
     "MAX_DOCUMENT_BYTES",
 ]
@@ -631,66 +630,3 @@ class VariantDocument:
     def copy(self) -> "VariantDocument":
         return VariantDocument(self.schema, list(self.default_priorities), dict(self.providers), dict(self.variants),
                                self.declares_providers, list(self.findings))
-
-
-def merge_documents(docs: Sequence[Tuple[str, VariantDocument]]) -> VariantDocument:
-    """Merge variant documents (``(source name, doc)`` pairs) per spec section 6.
-
-    Namespace priority lists must be equal or prefixes of one another (the
-    longest wins); a label seen twice must map to the same properties; a
-    provider seen twice must be identical; all documents must use one format.
-    Raises :class:`InconsistentVariants` naming the sources involved.
-    """
-    if not docs:
-        raise InvalidMetadata("nothing to merge")
-    first_source, first = docs[0]
-    merged = first.copy()
-    if merged.schema == SCHEMA_VARIANTLIB:
-        merged.schema = SCHEMA_PROVIDERS
-    prio_source = first_source
-    label_source = {label: first_source for label in merged.variants}
-    provider_source = {ns: first_source for ns in merged.providers}
-    for source, doc in docs[1:]:
-        if doc.declares_providers != merged.declares_providers:
-            raise InconsistentVariants(
-                f"{source} uses the {doc.format} metadata format but {first_source} uses "
-                f"{first.format}: rebuild them with one --metadata-format"
-            )
-        a, b = merged.default_priorities, list(doc.default_priorities)
-        short, long_ = (a, b) if len(a) <= len(b) else (b, a)
-        if long_[: len(short)] != short:
-            raise InconsistentVariants(
-                f"default-priorities.namespace differ: {a!r} in {prio_source} vs {b!r} in {source} "
-                "(one must be a prefix of the other); give every wheel the same order, e.g. with "
-                "--pyproject-toml and a [variant.default-priorities] table"
-            )
-        if len(b) > len(a):
-            merged.default_priorities = b
-            prio_source = source
-        for label, desc in doc.variants.items():
-            old = merged.variants.get(label)
-            if old is None:
-                merged.variants[label] = desc
-                label_source[label] = source
-            elif old != desc:
-                raise InconsistentVariants(
-                    f"label {label!r} maps to different properties: {old.strings()!r} in "
-                    f"{label_source[label]} vs {desc.strings()!r} in {source}"
-                )
-        for namespace, provider in doc.providers.items():
-            old_p = merged.providers.get(namespace)
-            if old_p is None:
-                merged.providers[namespace] = provider
-                provider_source[namespace] = source
-            elif old_p != provider:
-                raise InconsistentVariants(
-                    f"providers.{namespace} differs: {old_p.to_json()!r} in "
-                    f"{provider_source[namespace]} vs {provider.to_json()!r} in {source}"
-                )
-    if merged.declares_providers and set(merged.providers) != set(merged.default_priorities):
-        raise InconsistentVariants(
-            f"merged providers {sorted(merged.providers)!r} do not match merged "
-            f"default-priorities.namespace {merged.default_priorities!r}"
-        )
-    merged.variants = dict(sorted(merged.variants.items()))
-    return merged

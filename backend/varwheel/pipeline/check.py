@@ -102,7 +102,8 @@ from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
 from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
-from varwheel.model.document import SCHEMA_PROVIDERS, VariantDocument, merge_documents, read_document_file
+from varwheel.model.document import SCHEMA_PROVIDERS, VariantDocument, read_document_file
+from varwheel.model.release import merge_documents, release_findings, version_spelling_finding
 from varwheel.model.properties import VariantDescription, label_warnings, looks_like_hash_label
 from varwheel.model.builtins import UV
 from varwheel.wheel.archive import WheelArchive
@@ -629,69 +630,16 @@ def _names(reports: Sequence[WheelReport]) -> str:
 
 
 def check_release(release: ReleaseReport) -> None:
-    """Cross-wheel rules for the wheels of one release; fills ``release.findings``."""
-    spellings: Dict[str, List[WheelReport]] = {}
+    """Cross-wheel rules for the wheels of one release (``model.release``); fills ``release.findings``."""
+    spellings: Dict[str, List[str]] = {}
     for w in release.wheels:
         assert w.filename is not None  # check_paths puts only wheels whose name parsed into a release
-        spellings.setdefault(w.filename.version, []).append(w)
-    if len(spellings) > 1:
-        shown = "; ".join(f"{v!r} in {_names(ws)}" for v, ws in sorted(spellings.items()))
-        release.error(
-            "version-spelling",
-            f"one version spelled {len(spellings)} ways ({shown}): installers treat them as one release "
-            "but the index file needs one spelling; rename or rebuild the wheels so that they agree",
-        )
-    with_doc = [(w, w.document) for w in release.wheels if w.document is not None]
-    if not with_doc:
-        return
-    formats: Dict[bool, List[WheelReport]] = {}
-    for w, doc in with_doc:
-        formats.setdefault(doc.format == "pep825", []).append(w)
-    if len(formats) > 1:
-        release.error(
-            "format-conflict",
-            f"wheels use two metadata formats: pep825 in {_names(formats[True])}, providers in "
-            f"{_names(formats[False])}; rebuild them with one --metadata-format",
-        )
-    by_label: Dict[str, Dict[Tuple[str, ...], List[WheelReport]]] = {}
-    for w, doc in with_doc:
-        label = _only_label(doc)
-        props = tuple(doc.variants[label].strings())
-        by_label.setdefault(label, {}).setdefault(props, []).append(w)
-    for label, sets in sorted(by_label.items()):
-        if len(sets) > 1:
-            shown = "; ".join(f"[{', '.join(p) or 'none'}] in {_names(ws)}" for p, ws in sets.items())
-            release.error("label-conflict", f"label {label!r} maps to different properties: {shown}")
-    by_props: Dict[Tuple[str, ...], List[str]] = {}
-    for label, sets in by_label.items():
-        for props in sets:
-            by_props.setdefault(props, []).append(label)
-    for props, labels in by_props.items():
-        if len(labels) > 1:
-            release.warning(
-                "duplicate-properties",
-                f"labels {', '.join(sorted(labels))} all mean [{', '.join(props) or 'none'}]; installers "
-                "treat them as one variant and pick by label name",
-            )
-    longest, longest_doc = max(with_doc, key=lambda item: len(item[1].default_priorities))
-    ref = longest_doc.default_priorities
-    bad = [(w, doc) for w, doc in with_doc if ref[: len(doc.default_priorities)] != doc.default_priorities]
-    if bad:
-        shown = "; ".join(f"{doc.default_priorities!r} in {w.path.name}" for w, doc in bad)
-        release.error(
-            "priorities-conflict",
-            f"default-priorities.namespace must be equal or prefixes of one another: {ref!r} in "
-            f"{longest.path.name} vs {shown}; give every wheel the same [variant.default-priorities]",
-        )
-    by_provider: Dict[str, Dict[str, List[WheelReport]]] = {}
-    for w, doc in with_doc:
-        for namespace, provider in doc.providers.items():
-            key = json.dumps(provider.to_json(), sort_keys=True)
-            by_provider.setdefault(namespace, {}).setdefault(key, []).append(w)
-    for namespace, variants in sorted(by_provider.items()):
-        if len(variants) > 1:
-            shown = "; ".join(f"{k} in {_names(ws)}" for k, ws in variants.items())
-            release.error("provider-conflict", f"providers.{namespace} differs between wheels: {shown}")
+        spellings.setdefault(w.filename.version, []).append(w.path.name)
+    found = [version_spelling_finding(release.project, spellings)]
+    found += release_findings([(w.path.name, w.document) for w in release.wheels if w.document is not None])
+    for finding in found:
+        if finding is not None:
+            (release.error if finding.severity == "error" else release.warning)(finding.code, finding.message)
 
 
 # -- a folder and its index files ---------------------------------------------------------------

@@ -25,7 +25,7 @@ Rules (the command ``varwheel index`` documents them for users):
   as the filenames spell it.  Two spellings of one version (``1.0`` and
   ``1.0.0``, equal for uv) are an error: the index file name would be
   ambiguous;
-* metadata merge per :func:`varwheel.model.document.merge_documents`; any
+* metadata merge per :func:`varwheel.model.release.merge_documents`; any
   inconsistency names the wheels involved and nothing is written.
 
 Writing is all-or-nothing up to the renames: every document is built and
@@ -52,7 +52,8 @@ from typing import Dict, List, Optional, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputError, OutputExists
 from varwheel.model.filename import WheelFilename, index_filename, version_key
-from varwheel.model.document import VariantDocument, merge_documents, read_document_file
+from varwheel.model.document import VariantDocument, read_document_file
+from varwheel.model.release import merge_documents, version_spelling_finding
 from varwheel.wheel.archive import WheelArchive
 from varwheel.wheel.scan import wheel_paths
 
@@ -123,15 +124,9 @@ def collect(directory: "str | os.PathLike[str]") -> Dict[Tuple[str, str], List[W
     # Ordered by project and spellings, not by the identity: a Version and a
     # string do not compare (1.0 beside a non-PEP 440 version used to crash here).
     for (project, _), by_spelling in sorted(spellings.items(), key=lambda item: (item[0][0], sorted(item[1]))):
-        if len(by_spelling) > 1:
-            listed = "; ".join(
-                f"{spelling!r} in {', '.join(names)}" for spelling, names in sorted(by_spelling.items())
-            )
-            raise InconsistentVariants(
-                f"{project}: one version is spelled differently across wheels ({listed}); "
-                "installers treat them as one release but the index file name needs one "
-                "spelling: rebuild or rename the wheels so that they agree"
-            )
+        finding = version_spelling_finding(project, by_spelling)
+        if finding is not None:
+            raise InconsistentVariants(finding.message)
     return groups
 
 
