@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from varwheel.pipeline.index import build_indexes, compare_indexes, index_warnings, write_documents
+    from varwheel.pipeline.index import build_indexes, compare_indexes, write_indexes
 
     from varwheel.errors import InvalidInput
 
@@ -63,10 +63,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"{count} index file(s) up to date")
         return 0
-    docs = build_indexes(args.directory)
-    for message in index_warnings(docs):
-        warn(message)
-    paths = write_documents(docs, args.outdir or args.directory)
+    paths = write_indexes(args.directory, args.outdir, on_warning=warn)
     if not paths:
         warn(f"no variant wheels in {args.directory}: no index file written (plain wheels need none)")
     for path in paths:

@@ -48,7 +48,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputError, OutputExists
 from varwheel.model.filename import WheelFilename, index_filename, version_key
@@ -164,16 +164,21 @@ def write_indexes(
     outdir: "str | os.PathLike[str] | None" = None,
     *,
     force: bool = True,
+    on_warning: Optional[Callable[[str], None]] = None,
 ) -> List[Path]:
     """Build every index of ``directory`` and write it into ``outdir`` (default: ``directory``).
 
-    Returns the index paths (written or already identical), sorted.  All or
-    nothing: documents are built first; each is then written to a temporary
-    file beside its destination, and the temporary files are renamed into
-    place only once all exist.  ``force=False`` refuses (before renaming
-    anything) to replace an existing index whose bytes differ.
+    What ``varwheel index`` runs.  Returns the index paths (written or already
+    identical), sorted.  All or nothing: documents are built first; each is
+    then written to a temporary file beside its destination, and the temporary
+    files are renamed into place only once all exist.  ``force=False`` refuses
+    (before renaming anything) to replace an existing index whose bytes
+    differ.  ``on_warning`` receives :func:`index_warnings` before anything is written.
     """
     docs = build_indexes(directory)
+    if on_warning is not None:
+        for message in index_warnings(docs):
+            on_warning(message)
     return write_documents(docs, Path(outdir) if outdir is not None else Path(directory), force=force)
 
 
