@@ -855,33 +855,16 @@ def check_paths(paths: Sequence["str | os.PathLike[str]"]) -> CheckReport:
     exist, a file that is not a ``.whl``, a folder without wheels.
     Everything wrong *inside* a wheel or folder is a finding.
     """
-    from varwheel.wheel.scan import wheel_paths
+    from varwheel.wheel.scan import expand_paths
 
     if not paths:
         raise InvalidInput("give at least one wheel or folder to check")
-    files: List[Path] = []
-    folders: List[Path] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            found = wheel_paths(path)
-            if not found:
-                raise InvalidInput(f"{path}: holds no .whl files to check")
-            folders.append(path)
-            files.extend(found)
-        elif path.is_file():
-            if not path.name.endswith(".whl"):
-                raise InvalidInput(f"{path}: not a .whl file; give wheels or folders of wheels")
-            files.append(path)
-        else:
-            raise InvalidInput(f"{path}: no such file or directory")
-    seen = set()
+    files, folders, _ = expand_paths(paths, empty="holds no .whl files to check")
+    for path in files:
+        if not path.is_file() or not path.name.endswith(".whl"):
+            raise InvalidInput(f"{path}: not a .whl file; give wheels or folders of wheels")
     report = CheckReport()
     for path in files:
-        key = path.resolve()
-        if key in seen:
-            continue
-        seen.add(key)
         report.wheels.append(check_wheel(path))
     # One release per name and PEP 440 version, as installers and `index` see it
     # (1.0 and 1.0.0 are one release; check_release reports the two spellings).

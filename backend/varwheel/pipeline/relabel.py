@@ -127,35 +127,19 @@ def expand_wheel_args(
     ``on_skip`` and left out; one named explicitly is kept (and then rejected
     by :func:`plan_relabel` with a message).
     """
-    from varwheel.wheel.scan import wheel_paths
+    from varwheel.wheel.scan import expand_paths
 
+    inputs = expand_paths(paths)
     out: List[Path] = []
-    seen = set()
-
-    def add(wheel: Path) -> None:
-        key = wheel.resolve()  # the same wheel named twice (a folder and a file in it) is one wheel
-        if key not in seen:
-            seen.add(key)
-            out.append(wheel)
-
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            found = wheel_paths(path)
-            if not found:
-                raise InvalidInput(f"{path}: holds no .whl files")
-            for wheel in found:
-                with WheelArchive(wheel) as archive:
-                    plain = not archive.has_variant_json() and archive.filename.label is None
-                if plain:
-                    if on_skip is not None:
-                        on_skip(wheel)
-                    continue
-                add(wheel)
-        elif path.exists():
-            add(path)
-        else:
-            raise InvalidInput(f"{path}: no such file or directory")
+    for wheel in inputs.files:
+        if wheel in inputs.from_folder:
+            with WheelArchive(wheel) as archive:
+                plain = not archive.has_variant_json() and archive.filename.label is None
+            if plain:
+                if on_skip is not None:
+                    on_skip(wheel)
+                continue
+        out.append(wheel)
     return out
 
 

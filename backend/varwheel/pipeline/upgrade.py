@@ -41,7 +41,7 @@ from varwheel.model.drafts import DraftReading, load_json, read_draft, single_la
 from varwheel.model.filename import INDEX_SUFFIX, index_filename
 from varwheel.wheel.archive import WheelArchive
 from varwheel.wheel.rewrite import OutputBatch, atomic_output, check_label_fits, copy_file_atomic, rewrite_wheel
-from varwheel.wheel.scan import wheel_paths
+from varwheel.wheel.scan import expand_paths
 
 __all__ = ["Upgrade", "upgrade_inputs", "plan_wheel", "plan_index", "upgrade_files"]
 
@@ -70,35 +70,13 @@ class Upgrade:
         return not self.changes
 
 
-def _index_files(directory: Path) -> List[Path]:
-    return sorted(
-        p for p in directory.iterdir()
-        if p.name.endswith(INDEX_SUFFIX) and not p.name.startswith(".") and p.is_file()
-    )
-
-
 def upgrade_inputs(paths: Sequence["str | os.PathLike[str]"]) -> List[Path]:
     """The files to upgrade: wheels and index files as given; for a folder, its wheels and index files (not recursive)."""
-    out: List[Path] = []
-    seen = set()
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            found = wheel_paths(path) + _index_files(path)
-            if not found:
-                raise InvalidInput(f"{path}: holds no wheels and no *{INDEX_SUFFIX} files to upgrade")
-        elif not path.exists():
-            raise InvalidInput(f"{path}: no such file or directory")
-        elif path.name.endswith(".whl") or path.name.endswith(INDEX_SUFFIX):
-            found = [path]
-        else:
+    inputs = expand_paths(paths, indexes=True, empty=f"holds no wheels and no *{INDEX_SUFFIX} files to upgrade")
+    for path in inputs.files:
+        if not (path.name.endswith(".whl") or path.name.endswith(INDEX_SUFFIX)):
             raise InvalidInput(f"{path}: neither a wheel (.whl) nor an index file (*{INDEX_SUFFIX}), nor a folder of them")
-        for item in found:
-            key = item.resolve()
-            if key not in seen:
-                seen.add(key)
-                out.append(item)
-    return out
+    return inputs.files
 
 
 def plan_wheel(path: "str | os.PathLike[str]", outdir: "str | os.PathLike[str]", *, verify: bool = False) -> Upgrade:
