@@ -55,6 +55,7 @@ __all__ = [
     "VariantDocument",
     "static_value_findings",
     "unknown_keys",
+    "parse_json",
     "UV_TOP_KEYS",
     "UV_PRIORITY_KEYS",
     "UV_PROVIDER_KEYS",
@@ -227,6 +228,26 @@ def _reject_duplicate_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
             raise _DuplicateKey(key)
         out[key] = value
     return out
+
+
+def parse_json(raw: "bytes | str", *, source: str) -> Any:
+    """JSON text of a variant document, whatever its draft, parsed (validation is the caller's).
+
+    A key twice in one object is refused (readers would silently keep one of
+    them), as are text that is not JSON and nesting too deep to read; each
+    raises :class:`InvalidMetadata` naming ``source``.
+    """
+    try:
+        return json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
+    except _DuplicateKey as exc:
+        raise InvalidMetadata(
+            f"{source}: key {exc.args[0]!r} appears twice in one JSON object; "
+            "readers would silently keep only one of them"
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidMetadata(f"{source}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InvalidMetadata(f"{source}: JSON nested too deeply to read (no variant document nests so deep)") from None
 
 
 @dataclass(frozen=True)
@@ -435,17 +456,7 @@ class VariantDocument:
 
         ``strict``: raise on what uv 0.13.9 tolerates (writers reading back what they wrote).
         """
-        try:
-            data = json.loads(raw, object_pairs_hook=_reject_duplicate_keys)
-        except _DuplicateKey as exc:
-            raise InvalidMetadata(
-                f"{source}: key {exc.args[0]!r} appears twice in one JSON object; "
-                "readers would silently keep only one of them"
-            ) from None
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise InvalidMetadata(f"{source}: not valid JSON: {exc}") from None
-        except RecursionError:
-            raise InvalidMetadata(f"{source}: JSON nested too deeply to read (no variant document nests so deep)") from None
+        data = parse_json(raw, source=source)
         try:
             return cls.from_json(data, source=source, strict=strict)
         except RecursionError:  # e.g. a deep value inside a key that validation prints

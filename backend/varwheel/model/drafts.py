@@ -74,7 +74,6 @@ unchanged, with no change lines.  Pure: no I/O.
 from __future__ import annotations
 
 import copy
-import json
 from dataclasses import dataclass
 from typing import Any, Dict, List, Literal, Mapping, Optional, Set, Tuple
 
@@ -89,6 +88,7 @@ from varwheel.model.document import (
     UV_TOP_KEYS,
     Provider,
     VariantDocument,
+    parse_json,
 )
 from varwheel.model.filename import normalize_dist_name
 from varwheel.model.properties import FEATURE_RE, LABEL_RE, NAMESPACE_RE, NULL_LABEL, VALUE_RE
@@ -178,36 +178,9 @@ def draft_of_schema(schema: Any) -> Draft:
     return "unknown"
 
 
-class _DuplicateKey(Exception):
-    pass
-
-
-def _no_duplicates(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-    out: Dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
 def load_json(raw: "bytes | str", *, source: str) -> Any:
-    """Parse a variant document's JSON text, whatever its draft (validation is :func:`read_draft`'s job).
-
-    A key twice in one object is refused (readers would silently keep one of
-    them), as are text that is not JSON and nesting too deep to read; each
-    raises :class:`InvalidMetadata` naming ``source``.
-    """
-    try:
-        return json.loads(raw, object_pairs_hook=_no_duplicates)
-    except _DuplicateKey as exc:
-        raise InvalidMetadata(
-            f"{source}: key {exc.args[0]!r} appears twice in one JSON object; readers would silently keep only one"
-        ) from None
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidMetadata(f"{source}: not valid JSON: {exc}") from None
-    except RecursionError:
-        raise InvalidMetadata(f"{source}: JSON nested too deeply to read (no variant document nests so deep)") from None
+    """Parse a variant document's JSON text, whatever its draft (:func:`varwheel.model.document.parse_json`)."""
+    return parse_json(raw, source=source)
 
 
 # -- reading ------------------------------------------------------------------------------
