@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -351,3 +352,130 @@ def _replace_with_record(wheel: Path, member: str, data: bytes) -> None:
     rows.insert(0, f"{member},{record_line_hash(data)},{len(data)}")
     rewrite_member(wheel, member, data)
     rewrite_member(wheel, f"{dist_info}/RECORD", ("\n".join(rows) + "\n").encode())
+
+
+def test_repair_label_longer_than_the_file_system_allows(run_varwheel, wheel_factory, tmp_path):
+    """repair put the label back only at the last rename, which failed with a traceback ("File name too long")."""
+    label = "r" * (_name_max(tmp_path) + 1)
+    plain = wheel_factory()
+    made_dir = tmp_path / "made"
+    proc = run_varwheel("make-variant", "-f", plain, "-o", made_dir, "-p", PROP, "--variant-label", "short")
+    assert proc.returncode == 0, proc.stderr
+    (made,) = made_dir.iterdir()
+    with zipfile.ZipFile(made) as zf:
+        doc = json.loads(zf.read("demo-1.0.dist-info/variant.json"))
+    doc["variants"] = {label: doc["variants"]["short"]}
+    deferred = tmp_path / "deferred" / "demo-1.0-py3-none-any.whl"
+    deferred.parent.mkdir()
+    made.rename(deferred)
+    _replace_with_record(deferred, "demo-1.0.dist-info/variant.json", json.dumps(doc, indent=2).encode())
+    before = snapshot(deferred.parent)
+    dest = tmp_path / "dest"
+    ran = tmp_path / "ran"
+    line = assert_refused(
+        run_varwheel("repair", deferred, "-w", dest, "--", sys.executable, "-c",
+                     "import shutil, sys; open(sys.argv[3], 'w').close(); shutil.copy(sys.argv[1], sys.argv[2])",
+                     "{wheel}", "{dest_dir}", ran),
+        label[:20], str(_name_max(tmp_path)),
+    )
+    assert "too long" in line
+    assert not ran.exists()  # refused before the repair command ran
+    assert snapshot(deferred.parent) == before
+    assert not dest.exists()
+
+
+# -- 7. the build backend: NUL and newlines in [tool.varwheel] (items 4 and 5) -------------------
+
+
+def _recorder_project(tmp_path: Path, old: str, new: str) -> Path:
+    """The recorder fixture project (an in-tree inner backend) with one line of its pyproject.toml changed."""
+    from tests.helpers_build import copy_project
+
+    project = copy_project("recorder", tmp_path / "src")
+    pyproject = project / "pyproject.toml"
+    text = pyproject.read_text()
+    assert old in text
+    pyproject.write_text(text.replace(old, new))
+    return project
+
+
+@pytest.mark.parametrize(
+    "old, new, mentions",
+    [
+        ('env = { BLAS_VENDOR = "{value}" }', 'env = { BLAS_VENDOR = "mkl\\u0000rt" }', ("env.BLAS_VENDOR", "NUL")),
+        ('env = { BLAS_VENDOR = "{value}" }', 'env = { "BLAS_VENDOR\\n" = "{value}" }', ("'BLAS_VENDOR\\n'", "variable name")),
+        ('compile-flags = ["-DUSE_{value}"]', 'compile-flags = ["-DUSE\\u0000{value}"]', ("compile-flags", "NUL")),
+        ('cmake-define = { BLA_VENDOR = "Intel10_64lp" }', 'cmake-define = { BLA_VENDOR = "a\\u0000" }', ("cmake-define", "NUL")),
+        ('backend-path = ["_backend"]', 'backend-path = ["_back\\u0000end"]', ("backend-path", "NUL")),
+    ],
+    ids=["env-value-nul", "env-name-newline", "flag-nul", "cmake-define-nul", "backend-path-nul"],
+)
+def test_backend_refuses_nul_and_newlines_in_tool_varwheel(tmp_path, old, new, mentions):
+    """A NUL reached os.environ or the import path (ValueError: a traceback); a name with a trailing newline passed."""
+    from tests.helpers_build import HookCaller
+
+    project = _recorder_project(tmp_path, old, new)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    hooks = HookCaller(project, env={"TMPDIR": str(tmp), "RECORDER_LOG": str(tmp_path / "log.jsonl")})
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(subprocess.CalledProcessError):
+        hooks.build_wheel(str(out), {"variant": ["blas_lapack :: library :: mkl", "x86_64 :: level :: v3"]})
+    assert "Traceback" not in hooks.stderr, hooks.stderr
+    errors = [line for line in hooks.stderr.splitlines() if line.startswith("varwheel: error: ")]
+    assert len(errors) == 1, hooks.stderr
+    assert "tool.varwheel" in errors[0]
+    for text in mentions:
+        assert text in errors[0], (text, errors[0])
+    assert list(out.iterdir()) == [] and list(tmp.iterdir()) == []
+
+
+def test_an_environment_the_os_refuses_leaves_no_config_folder_and_no_variables(tmp_path, monkeypatch):
+    """The setuptools transport's DIST_EXTRA_CONFIG folder leaked (and set variables stayed) when a value was refused."""
+    import tempfile
+    import types
+
+    from varwheel.build import _applied
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    before = dict(os.environ)
+    transport = types.SimpleNamespace(env={"VARWHEEL_A_FIRST": "set", "VARWHEEL_B_BAD": "a\x00b"},
+                                      dist_extra_config="[build]\nforce = 1\n")
+    with pytest.raises(ValueError):
+        with _applied(transport):
+            raise AssertionError("the environment was applied")  # pragma: no cover
+    assert list(tmp_path.iterdir()) == []  # no varwheel-cfg-* folder
+    assert dict(os.environ) == before
+    # and a good one is applied, then removed with its folder
+    transport.env = {"VARWHEEL_A_FIRST": "set"}
+    with _applied(transport):
+        assert os.environ["VARWHEEL_A_FIRST"] == "set"
+        (folder,) = tmp_path.iterdir()
+        assert folder.name.startswith("varwheel-cfg-")
+        assert Path(os.environ["DIST_EXTRA_CONFIG"]).read_text() == "[build]\nforce = 1\n"
+    assert list(tmp_path.iterdir()) == [] and dict(os.environ) == before
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: __import__("varwheel.build.toolconfig", fromlist=["x"]).parse_tool_config([]), "expected a table at the top level"),
+        (lambda: __import__("varwheel.build.flags", fromlist=["x"]).parse_mapping_table({"a :: b": {"env": {1: "x"}}}),
+         "1 is not a valid variable name"),
+        (lambda: __import__("varwheel.model.properties", fromlist=["x"]).VariantDescription.from_mapping({1: {"f": ["v"]}}),
+         "namespace 1 is not a string"),
+        (lambda: __import__("varwheel.model.properties", fromlist=["x"]).Property("x86_64", "level", 3), "value 3 is not a string"),
+        (lambda: __import__("varwheel.model.pyproject", fromlist=["x"]).parse_variant_table({"providers": {1: {}}}),
+         "1 is not a valid namespace"),
+        (lambda: __import__("varwheel.model.properties", fromlist=["x"]).validate_label(7), "label 7 is not a string"),
+    ],
+    ids=["tool-config-not-a-table", "mapping-env-int-key", "description-int-namespace", "property-int-value",
+         "variant-table-int-namespace", "label-int"],
+)
+def test_python_api_non_string_keys_and_non_tables(call, message):
+    """The Python API takes mappings: a key or value of the wrong type is bad input, not a TypeError (item 4)."""
+    from varwheel.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=re.escape(message)):
+        call()

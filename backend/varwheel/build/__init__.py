@@ -174,8 +174,16 @@ class _applied:
     def __init__(self, transport) -> None:
         self.transport = transport
         self.folder: "Optional[str]" = None
+        self.env: "Optional[_environment]" = None
 
     def __enter__(self) -> None:
+        try:
+            self._enter()
+        except BaseException:  # a value os.environ refuses, a full disk: put the environment back, remove the folder
+            self.__exit__(None, None, None)
+            raise
+
+    def _enter(self) -> None:
         updates = dict(self.transport.env)
         if self.transport.dist_extra_config is not None:
             import tempfile
@@ -190,12 +198,14 @@ class _applied:
 
     def __exit__(self, *exc) -> None:
         try:
-            self.env.__exit__(*exc)
+            if self.env is not None and hasattr(self.env, "saved"):
+                self.env.__exit__(*exc)
         finally:
             if self.folder is not None:
                 import shutil
 
                 shutil.rmtree(self.folder, ignore_errors=True)
+                self.folder = None
 
 
 def _call_inner(project, hook: str, *args, **kwargs):

@@ -272,9 +272,19 @@ def parse_mapping_table(table: Any, *, source: str = "pyproject.toml") -> Tuple[
     return tuple(out)
 
 
+#: A NUL ends a C string: neither an environment value nor a command-line argument can hold one (Python refuses
+#: it at ``os.environ`` or ``subprocess`` time, after the build has started), so the table refuses it.
+_NUL = "\x00"
+#: An environment variable or CMake define name (``fullmatch``: ``$`` alone would let a trailing newline through).
+_VARIABLE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _str_tuple(value: Any, where: str) -> Tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise InvalidPyproject(f"{where}: expected a list of strings (one argument each), got {value!r}")
+    for item in value:
+        if _NUL in item:
+            raise InvalidPyproject(f"{where}: {item!r} holds a NUL character, which no compiler argument can carry")
     return tuple(value)
 
 
@@ -283,12 +293,16 @@ def _str_table(value: Any, where: str, key: str) -> Tuple[Tuple[str, str], ...]:
         raise InvalidPyproject(f"{where}: expected a table of NAME = value")
     out = []
     for name, item in value.items():
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
-            raise InvalidPyproject(f"{where}: {name!r} is not a valid variable name")
+        if not isinstance(name, str) or not _VARIABLE_RE.fullmatch(name):
+            raise InvalidPyproject(
+                f"{where}: {name!r} is not a valid variable name (letters, digits and '_', not starting with a digit)"
+            )
         if isinstance(item, bool) and key == "cmake-define":
             item = "ON" if item else "OFF"
         if not isinstance(item, str):
             raise InvalidPyproject(f"{where}.{name}: expected a string, got {item!r}")
+        if _NUL in item:
+            raise InvalidPyproject(f"{where}.{name}: {item!r} holds a NUL character, which no {key} value can carry")
         out.append((name, item))
     return tuple(out)
 

@@ -136,6 +136,8 @@ def infer_backend(requires: Any, *, source: str = "pyproject.toml") -> str:
 
 def parse_tool_config(data: Mapping[str, Any], *, source: str = "pyproject.toml", root: Optional[Path] = None) -> ToolConfig:
     """Parse ``[tool.varwheel]`` of a whole pyproject.toml document ``data``."""
+    if not isinstance(data, Mapping):  # the Python API: load_toml always gives a table
+        raise InvalidPyproject(f"{source}: expected a table at the top level, got {type(data).__name__}")
     tool = data.get("tool", {})
     table = tool.get("varwheel", {}) if isinstance(tool, Mapping) else {}
     if not isinstance(table, Mapping):
@@ -163,6 +165,13 @@ def parse_tool_config(data: Mapping[str, Any], *, source: str = "pyproject.toml"
     paths = table.get("backend-path", [])
     if isinstance(paths, str) or not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise InvalidPyproject(f"{source}: tool.varwheel.backend-path: expected a list of folders, got {paths!r}")
+    for entry in paths:
+        # a NUL cannot be in a path (os calls raise ValueError), nor should a newline or another control character
+        if any(ord(c) < 0x20 or ord(c) == 0x7F for c in entry):
+            raise InvalidPyproject(
+                f"{source}: tool.varwheel.backend-path: {entry!r} holds a NUL or another control character; "
+                "name a folder inside the source tree"
+            )
     if root is not None:
         base = root.resolve()
         for entry in paths:

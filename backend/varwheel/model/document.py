@@ -271,6 +271,9 @@ class Provider:
     def __post_init__(self) -> None:
         if self.requires and not self.plugin:
             object.__setattr__(self, "plugin", True)
+        # Features in name order: their preference is ``feature_order`` (required when there are several),
+        # and documents are written with sorted keys, so a provider read back must equal the one written.
+        object.__setattr__(self, "static_properties", tuple(sorted(self.static_properties, key=lambda item: item[0])))
 
     @property
     def static(self) -> Dict[str, List[str]]:

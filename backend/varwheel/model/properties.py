@@ -56,6 +56,8 @@ _PART_RULES = (
 
 
 def _check_part(kind: str, text: str, *, context: str) -> str:
+    if not isinstance(text, str):  # the Python API takes mappings: a key may be anything hashable
+        raise InvalidProperty(f"{context}: {kind} {text!r} is not a string")
     for name, regex, allowed in _PART_RULES:
         if name == kind:
             if not regex.fullmatch(text):
@@ -247,7 +249,9 @@ class VariantDescription:
 
 def validate_label(label: str) -> str:
     """Check ``label`` against ``^[0-9a-z_.]+$``; return it unchanged."""
-    if not isinstance(label, str) or not label:
+    if not isinstance(label, str):
+        raise InvalidLabel(f"variant label {label!r} is not a string: use lowercase letters, digits, '_' and '.'")
+    if not label:
         raise InvalidLabel("variant label is empty: use lowercase letters, digits, '_' and '.'")
     if not LABEL_RE.fullmatch(label):
         hint = ""

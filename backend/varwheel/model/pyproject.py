@@ -87,7 +87,7 @@ def parse_variant_table(table: Any, *, source: str = "pyproject.toml") -> Varian
         raise InvalidPyproject(f"{source}: variant.providers: expected a table of namespaces")
     for namespace, entry in raw_providers.items():
         where = f"variant.providers.{namespace}"
-        if not NAMESPACE_RE.fullmatch(namespace):
+        if not isinstance(namespace, str) or not NAMESPACE_RE.fullmatch(namespace):
             raise InvalidPyproject(
                 f"{source}: {where}: {namespace!r} is not a valid namespace (lowercase letters, digits, '_')"
             )

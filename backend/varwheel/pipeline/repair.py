@@ -39,7 +39,7 @@ from typing import List, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, VarwheelError
 from varwheel.model.document import VariantDocument
-from varwheel.wheel.rewrite import OutputBatch, copy_file_atomic
+from varwheel.wheel.rewrite import OutputBatch, check_label_fits, copy_file_atomic
 from varwheel.wheel.archive import CHUNK, WheelArchive
 
 __all__ = ["WHEEL_PLACEHOLDER", "DEST_PLACEHOLDER", "RepairFailed", "repair_wheel", "substitute"]
@@ -111,6 +111,8 @@ def repair_wheel(
         raw_variant_json = archive.read(archive.variant_json_name)
         plain_name = str(archive.filename.with_label(None))
         name, version = archive.filename.project, archive.filename.version
+        # A label too long for DEST's file system would fail only at the last rename, after the command ran.
+        check_label_fits(dest_dir / str(archive.filename.with_label(label)), label)
     # Validate the command's shape before creating anything.
     substitute(command, Path(plain_name), dest_dir)
 
@@ -142,7 +144,9 @@ def repair_wheel(
             )
         batch = OutputBatch(dest_dir)
         for out in wheels:
-            batch.plan(dest_dir / _labelled_name(out, label, raw_variant_json, document, name, version), out)
+            dest = dest_dir / _labelled_name(out, label, raw_variant_json, document, name, version)
+            check_label_fits(dest, label)  # the command may have renamed it (a longer platform tag)
+            batch.plan(dest, out)
         with batch:
             for dest, produced_wheel in batch.planned:
                 batch.write(dest, functools.partial(copy_file_atomic, produced_wheel, dest, force=force))
