@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import os
+import re
 import struct
 import sys
 import time
@@ -34,7 +35,7 @@ from tests.helpers_core import (
 from varwheel.errors import InvalidWheel, OutputError, OutputExists
 from varwheel.wheel.make import make_variant
 from varwheel.model.request import resolve_variant
-from varwheel.wheel.rewrite import _Writer, atomic_output, copy_file_atomic, rewrite_wheel
+from varwheel.wheel.rewrite import _end_records, _Sink, atomic_output, copy_file_atomic, plan_copy, rewrite_wheel, write_rewritten
 from varwheel.wheel.archive import WheelArchive, parse_record
 
 V3 = resolve_variant(["x86_64 :: level :: v3"])
@@ -117,6 +118,28 @@ def test_removing_variant_json(wheel_factory, tmp_path):
         assert not archive.has_variant_json()
         assert archive.variant() is None
     assert_record_consistent(plain)
+
+
+def test_replacing_a_member(wheel_factory, tmp_path):
+    """``replace``: new bytes for METADATA, its RECORD row updated, its timestamp and mode kept, the rest copied raw."""
+    src = wheel_factory(files={"demo/__init__.py": "X = 1\n", "demo/tool.sh": "#!/bin/sh\n"})
+    metadata = f"{DIST}/METADATA"
+    new = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\nRequires-Dist: other>=2\n\n"
+    dest = rewrite_wheel(src, tmp_path / "out" / out_name(), variant_json=V3_JSON, replace={metadata: new})
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest) as zf:
+        assert zf.read(metadata) == new
+        old_info, new_info = zin.getinfo(metadata), zf.getinfo(metadata)
+        assert (new_info.date_time, new_info.external_attr) == (old_info.date_time, old_info.external_attr)
+        assert zf.namelist()[-3:] == [metadata, f"{DIST}/variant.json", f"{DIST}/RECORD"]
+    rows = assert_record_consistent(dest)
+    assert [r.path for r in rows].count(metadata) == 1
+    kept = [n for n in zipfile.ZipFile(src).namelist() if n not in (metadata, f"{DIST}/RECORD")]
+    assert_kept_verbatim(src, dest, names=kept)
+    with pytest.raises(InvalidWheel, match="'demo/missing.py' is missing, so it cannot be replaced"):
+        rewrite_wheel(src, tmp_path / "x" / out_name(), variant_json=V3_JSON, replace={"demo/missing.py": b""})
+    with pytest.raises(ValueError, match="replace cannot change"):
+        rewrite_wheel(src, tmp_path / "y" / out_name(), variant_json=V3_JSON, replace={f"{DIST}/RECORD": b""})
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
 def test_names_that_need_csv_quoting(wheel_factory, tmp_path):
@@ -268,9 +291,7 @@ def test_more_than_65535_members_round_trip(many_wheel, tmp_path):
 def test_zip64_end_record_exactly_from_65535_entries():
     for count, zip64 in ((65534, False), (65535, True)):
         buf = io.BytesIO()
-        writer = _Writer(buf)
-        writer.central = [b""] * count  # only the end records are under test here
-        writer.finish()
+        _end_records(_Sink(buf), [b""] * count, count, b"")  # only the end records are under test here
         data = buf.getvalue()
         assert (b"PK\x06\x06" in data) == zip64
         eocd = data.rindex(b"PK\x05\x06")
@@ -287,7 +308,7 @@ def test_sizes_and_offsets_past_4_gib(tmp_path):
 
     The rewriter's own output path goes through ``atomic_output`` into a normal
     file, which would really occupy 4 GiB; so this test drives the same
-    ``_Writer`` that ``rewrite_wheel`` uses into a sparse output.
+    plan and writer that ``rewrite_wheel`` uses into a sparse output.
     """
     if not sparse_files_supported(tmp_path):
         pytest.skip(f"the filesystem of {tmp_path} has no sparse files; this test would write 8 GiB")
@@ -318,16 +339,14 @@ def test_sizes_and_offsets_past_4_gib(tmp_path):
 
     dest = tmp_path / "out" / out_name()
     dest.parent.mkdir()
-    with WheelArchive(src) as archive, open(src, "rb") as fin:
+    with WheelArchive(src) as archive:
         out_raw = open(dest, "wb")
         out = SparseWriter(out_raw)
-        writer = _Writer(out)
-        for member in archive.members:
-            if member.filename != archive.record_name:
-                writer.copy_raw(fin, member)
-        writer.add_new(f"{DIST}/variant.json", V3_JSON, (2024, 1, 2, 3, 4, 6))
-        writer.add_new(archive.record_name, b"not checked here\n", (2024, 1, 2, 3, 4, 6))
-        writer.finish()
+        plan = plan_copy(archive, frozenset([archive.record_name]))
+        assert len(plan.ranges) == 1  # every member but RECORD, the last, in one piece
+        new = [(f"{DIST}/variant.json", V3_JSON), (archive.record_name, b"not checked here\n")]
+        sink = write_rewritten(archive, out, plan, new, (2024, 1, 2, 3, 4, 6))
+        assert sink.used == {"readwrite"}  # no file descriptor: through the buffer, zeros left as holes
         out.close()
     assert os.stat(dest).st_blocks * 512 < (64 << 20)
 
@@ -606,6 +625,130 @@ def test_structural_checks_happen_before_writing(wheel_factory, tmp_path):
         assert "\n" not in str(info.value)
         assert not out.exists(), what
         assert (sha256_file(path) if path.exists() else None) == before
+
+
+def _central_entry_at(path: Path, name: str) -> int:
+    """Where ``name``'s central directory entry starts in the file."""
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        at = zf.start_dir
+        for info in zf.infolist():
+            if info.filename == name:
+                return at
+            name_len, extra_len, comment_len = struct.unpack_from("<HHH", data, at + 28)
+            at += 46 + name_len + extra_len + comment_len
+    raise KeyError(name)
+
+
+def _patch(path: Path, at: int, fmt: str, value: int) -> None:
+    data = bytearray(path.read_bytes())
+    struct.pack_into(fmt, data, at, value)
+    path.write_bytes(bytes(data))
+
+
+def _overlapping_layouts(src: Path, tmp_path: Path) -> "dict[str, tuple[Path, str]]":
+    """Copies of ``src`` whose members share bytes or lie outside the archive: ``{what: (path, error fragment)}``."""
+    cases = {}
+    with zipfile.ZipFile(src) as zf:
+        first, second = zf.infolist()[:2]
+        start_dir = zf.start_dir
+    # A second directory entry for the first member's bytes under another name ("quoted" overlap: a zip bomb's trick).
+    quoted = rebuild_zip(src, tmp_path / "quoted" / src.name, add=[("demo/zz_copy.py", b"X = 1\n")])
+    with zipfile.ZipFile(quoted) as zf:
+        alias_offset = zf.getinfo("demo/zz_copy.py").header_offset
+    _patch(quoted, _central_entry_at(quoted, "demo/zz_copy.py") + 42, "<I", first.header_offset)
+    assert alias_offset != first.header_offset
+    cases["two entries, one member"] = (quoted, "overlap")
+    # A compressed size that runs into the next member's local header.
+    long = tmp_path / "long" / src.name
+    long.parent.mkdir()
+    long.write_bytes(src.read_bytes())
+    _patch(long, _central_entry_at(long, first.filename) + 20, "<I", second.header_offset - first.header_offset)
+    cases["compressed size into the next member"] = (long, f"members {first.filename!r} and {second.filename!r} overlap")
+    # An offset past the start of the central directory.
+    past = tmp_path / "past" / src.name
+    past.parent.mkdir()
+    past.write_bytes(src.read_bytes())
+    _patch(past, _central_entry_at(past, second.filename) + 42, "<I", start_dir + 10)
+    cases["offset into the central directory"] = (past, f"member {second.filename!r} (offset {start_dir + 10}")
+    return cases
+
+
+def test_overlapping_or_outside_members_are_refused_before_writing(wheel_factory, tmp_path, run_varwheel):
+    src = wheel_factory(files={"demo/__init__.py": "X = 1\n", "demo/b.py": "B = 2\n" * 50, "demo/c.py": "C = 3\n"})
+    for what, (path, fragment) in _overlapping_layouts(src, tmp_path).items():
+        before = sha256_file(path)
+        out = tmp_path / "out" / what.replace(" ", "_")
+        with pytest.raises(InvalidWheel, match=re.escape(fragment)):
+            rewrite_wheel(path, out / out_name(), variant_json=V3_JSON)
+        assert not out.exists(), what
+        proc = run_varwheel("make-variant", "-f", path, "-o", out, "-p", "x86_64 :: level :: v3")
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and fragment in proc.stderr, (what, proc)
+        proc = run_varwheel("check", "--json", path)
+        assert proc.returncode == 1, (what, proc)
+        assert fragment in proc.stdout, (what, proc.stdout)
+        assert not out.exists(), what
+        assert sha256_file(path) == before, what
+
+
+def test_a_local_header_running_into_the_next_member_is_refused(wheel_factory, tmp_path):
+    """An extra field longer in the local header than room allows: only the local header tells, so the copy plan does."""
+    src = wheel_factory(files={"demo/__init__.py": "X = 1\n", "demo/b.py": "B = 2\n"})
+    with zipfile.ZipFile(src) as zf:
+        first = zf.infolist()[0]
+    _patch(src, first.header_offset + 28, "<H", 40)  # the local extra field's length
+    with pytest.raises(InvalidWheel, match=f"member {first.filename!r} .* runs into the next member"):
+        rewrite_wheel(src, tmp_path / "out" / out_name(), variant_json=V3_JSON)
+    assert not (tmp_path / "out").exists()
+    with WheelArchive(src) as archive:  # reading it gives other bytes than the directory's CRC says
+        assert [p.code for p in archive.record_problems()] == ["record-unreadable"]
+
+
+@pytest.mark.parametrize("field, at, fmt, value", [
+    ("method", 8, "<H", 0),  # stored, where the directory says deflated
+    ("compressed size", 18, "<I", 3),
+    ("CRC", 14, "<I", 0x12345678),
+])
+def test_a_local_header_contradicting_the_directory_is_refused(wheel_factory, tmp_path, run_varwheel, field, at, fmt, value):
+    src = wheel_factory(files={"demo/__init__.py": "X = 1\n", "demo/data.txt": "data " * 100})
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo("demo/data.txt")
+    _patch(src, info.header_offset + at, fmt, value)
+    with pytest.raises(InvalidWheel, match="'demo/data.txt': its local header says"):
+        rewrite_wheel(src, tmp_path / "out" / out_name(), variant_json=V3_JSON)
+    assert not (tmp_path / "out").exists()
+    with WheelArchive(src) as archive:
+        problems = archive.record_problems()
+    assert [(p.code, p.path) for p in problems] == [("record-unreadable", "demo/data.txt")], field
+    assert "its local header says" in problems[0].message
+
+
+def test_members_read_whole_are_bounded(wheel_factory, tmp_path):
+    """A RECORD (or variant.json) that inflates past its bound is refused while it is read, not read whole."""
+    from varwheel.wheel.archive import MAX_MEMBER_READ, MAX_RECORD_BYTES
+
+    src = wheel_factory()
+    bomb = rebuild_zip(src, tmp_path / "bomb" / src.name, replace={f"{DIST}/RECORD": b"a" * (MAX_RECORD_BYTES + 1)})
+    assert bomb.stat().st_size < MAX_RECORD_BYTES // 100  # deflated: a few tens of KB
+    with pytest.raises(InvalidWheel, match="RECORD' inflates to more than 32 MiB"):
+        rewrite_wheel(bomb, tmp_path / "out" / out_name(), variant_json=V3_JSON)
+    with WheelArchive(bomb) as archive, pytest.raises(InvalidWheel, match="inflates to more than"):
+        archive.record_problems()
+    vj = rebuild_zip(src, tmp_path / "vj" / src.name, add=[(f"{DIST}/variant.json", b" " * (MAX_MEMBER_READ + 1))])
+    with WheelArchive(vj) as archive, pytest.raises(InvalidWheel, match="variant.json' inflates to more than 16 MiB"):
+        archive.variant_document()
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_nul_in_record_is_refused(wheel_factory, tmp_path):
+    src = wheel_factory()
+    record = zipfile.ZipFile(src).read(f"{DIST}/RECORD")
+    bad = rebuild_zip(src, tmp_path / "nul" / src.name, replace={f"{DIST}/RECORD": record + b"demo/a\x00.py,,\n"})
+    with pytest.raises(InvalidWheel, match=r"RECORD, line \d+: contains a NUL character"):
+        rewrite_wheel(bad, tmp_path / "out" / out_name(), variant_json=V3_JSON)
+    with WheelArchive(bad) as archive, pytest.raises(InvalidWheel, match="NUL"):
+        archive.record()
+    assert not (tmp_path / "out").exists()
 
 
 def test_dist_info_match_uses_normalized_name_and_version(tmp_path):

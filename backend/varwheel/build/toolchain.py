@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Sequence, Tuple
@@ -51,6 +49,8 @@ def _resolve(command: str, environ: Mapping[str, str]) -> Optional[Path]:
     if os.sep in command or (os.altsep and os.altsep in command):
         path = Path(command).expanduser()
         return path if path.is_file() and os.access(path, os.X_OK) else None
+    import shutil  # only a variant with CUDA bounds looks for nvcc: most builds never import it
+
     found = shutil.which(command, path=environ.get("PATH", os.defpath))
     return Path(found) if found else None
 
@@ -69,6 +69,8 @@ def _candidates(environ: Mapping[str, str], cmake_compiler: Optional[str]):
 
 def nvcc_version(nvcc: Path) -> Tuple[int, ...]:
     """``(major, minor)`` from ``nvcc --version``."""
+    import subprocess  # as shutil above: every build hook pays for module-level imports
+
     try:
         proc = subprocess.run([str(nvcc), "--version"], capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as exc:

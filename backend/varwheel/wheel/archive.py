@@ -1,38 +1,54 @@
 """Read-only access to a wheel: central directory, dist-info, RECORD, variant.json.
 
-:class:`WheelArchive` opens a wheel through :mod:`zipfile`, which reads only
-the central directory (ZIP64 included); members are read on demand.  Opening
-checks the structure every varwheel command relies on, so that a malformed
-wheel is rejected before anything is written:
+:class:`WheelArchive` reads the wheel's central directory in one pass of its
+own (ZIP64 included) and keeps it as it is on disk: no ``zipfile.ZipInfo``
+per member, no name decoded twice.  A torch wheel has 13,000 members; building
+a Python object for each, twice per command, cost more than copying its
+550 MB (``bench/make_variant.py``).  The rewriter copies the directory's
+entries back byte for byte from the same bytes.
+
+Opening checks, in that same pass, the structure every varwheel command
+relies on, so that a malformed wheel is rejected before anything is written:
 
 * a regular file (never a FIFO or device, which would block or never end);
-* a readable zip (no member needing a zip version above 6.3) with no absolute,
-  ``..``, backslashed, control-character (NUL included: judged on the stored
-  name, not zipfile's cut one) or duplicate member names;
+* a zip that Python's :mod:`zipfile`, and so pip, reads: the same end records,
+  ZIP64 records and extra fields it accepts, no member needing a zip version
+  above 6.3 (the member is named);
+* every member's bytes inside the archive, before the central directory, and
+  no two members sharing bytes (overlapping members are how zip bombs
+  amplify, and how one archive shows different files to different tools);
+* no absolute, ``..``, backslashed, control-character (NUL included: judged on
+  the stored name, not zipfile's cut one), duplicate or encrypted members;
 * exactly one top-level ``.dist-info`` directory, matching the filename's
-  name and version;
-* ``RECORD`` and ``WHEEL`` in it.
+  name and version; ``RECORD`` and ``WHEEL`` in it.
 
-:meth:`WheelArchive.record_problems` streams every member through sha256 and
-compares with RECORD (used by ``--verify`` and ``varwheel check``).
+A member's local header is read when the member is: it must agree with the
+central directory (signature, name), or the member is unreadable.  Stored and
+deflated members, which is what wheels contain, are read here (CRC-32
+checked, as :mod:`zipfile` does); any other method goes through :mod:`zipfile`.
+
+:meth:`WheelArchive.record_problems` streams every member through its RECORD
+hash and compares (used by ``--verify`` and ``varwheel check``): one inflate
+and one hash per member, with reused buffers.
 """
 
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import io
+import itertools
+import operator
 import os
+import re
 import stat
 import struct
-import zipfile
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, Iterator, List, Literal, Optional, Tuple
+from typing import TYPE_CHECKING, AbstractSet, Dict, Iterator, List, Literal, Optional, Tuple
 
 if TYPE_CHECKING:
+    import zipfile
     from hashlib import _Hash
 
 from varwheel.errors import InvalidFilename, InvalidMetadata, InvalidWheel
@@ -41,6 +57,7 @@ from varwheel.model.document import VariantDocument
 
 __all__ = [
     "WheelArchive",
+    "Member",
     "RecordRow",
     "parse_record",
     "require_regular_file",
@@ -48,22 +65,89 @@ __all__ = [
     "record_hash",
     "VARIANT_JSON",
     "CHUNK",
+    "MAX_RECORD_BYTES",
+    "MAX_MEMBER_READ",
 ]
 
 VARIANT_JSON = "variant.json"
-#: What reading a damaged member can raise: a CRC mismatch (BadZipFile), a
-#: corrupt deflate stream (zlib.error), a truncated file, an unknown method.
-_UNREADABLE = (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError)
+
+
+class _Unreadable(ValueError):
+    """A member (or the archive) whose bytes no reader can agree on: the message says what is wrong."""
+
+
+#: What reading a damaged member can raise: a CRC mismatch or a local header that contradicts the
+#: central directory (:class:`_Unreadable`), a corrupt deflate stream (zlib.error), a truncated
+#: file, a method zipfile does not know (NotImplementedError).
+_UNREADABLE = (_Unreadable, zlib.error, OSError, EOFError, ValueError, NotImplementedError)
 
 #: Copy/hash buffer size: memory stays flat whatever the wheel's size.
 CHUNK = 1 << 20
+#: The most of RECORD any command reads: torch's RECORD (13,000 rows) is 1.2 MB; 32 MiB is 300,000 rows.
+MAX_RECORD_BYTES = 32 << 20
+#: The most of any other member read whole (variant.json, METADATA, WHEEL): they are a few KB.
+MAX_MEMBER_READ = 16 << 20
+
+#: The highest "version needed to extract" :mod:`zipfile` (and so pip) reads: 6.3.
+MAX_EXTRACT_VERSION = 63
+
+#: Fixed parts of the zip records (APPNOTE 4.3.7, 4.3.12, 4.3.14-16).
+_CENTRAL = struct.Struct("<4sBBBBHHHHIIIHHHHHII")
+#: What the walk over the central directory takes from each entry (the rest is skipped: making 19
+#: Python ints per entry cost more than the walk itself).  Indices: 0 signature, 1 version needed,
+#: 2 flags, 3 compressed size, 4 size, 5 name length, 6 extra length, 7 comment length, 8 offset.
+_WALK = struct.Struct("<4s2xBxH10xIIHHH8xI")
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")
+_EOCD = struct.Struct("<4sHHHHIIH")
+_EOCD64 = struct.Struct("<4sQHHIIQQQQ")
+_LOCATOR64 = struct.Struct("<4sIQI")
+_U32 = 0xFFFFFFFF
+_LOCAL_FIXED = 30
+
+#: A control character (NUL included) or a backslash in a name.
+_CONTROL_OR_BACKSLASH = re.compile(r"[\x00-\x1f\x7f\\]")
+#: The same over all names joined by newlines, at once (a newline in a name shows as one too many).
+_JOINED_CONTROL_OR_BACKSLASH = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\\]")
+#: Those characters as bytes, for ``bytes.translate`` (5x faster than the regex over ASCII names).
+_CONTROL_OR_BACKSLASH_BYTES = bytes([*range(0, 10), *range(11, 32), 0x7F, 0x5C])
 
 
-@dataclass(frozen=True)
-class RecordRow:
+class _Frozen:
+    """Value objects without :mod:`dataclasses`: its decorator runs generated code at import (about 1 ms
+    per class, and this module is imported by every build hook); equal, hashable and immutable."""
+
+    __slots__: Tuple[str, ...] = ()
+
+    def __init__(self, *values: str) -> None:
+        for slot, value in zip(self.__slots__, values):
+            object.__setattr__(self, slot, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"{type(self).__name__} is immutable")
+
+    def _values(self) -> Tuple[str, ...]:
+        return tuple(getattr(self, slot) for slot in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Frozen) and type(other) is type(self) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__,) + self._values())
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{s}={getattr(self, s)!r}' for s in self.__slots__)})"
+
+
+class RecordRow(_Frozen):
+    """One RECORD row: the path, ``algo=digest`` (or empty) and the size (or empty), as strings."""
+
+    __slots__ = ("path", "hash", "size")
     path: str
     hash: str
     size: str
+
+    def __init__(self, path: str, hash: str, size: str) -> None:  # noqa: A002 - RECORD's own column name
+        super().__init__(path, hash, size)
 
     def as_list(self) -> List[str]:
         return [self.path, self.hash, self.size]
@@ -102,26 +186,75 @@ RecordCode = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class RecordProblem:
+class RecordProblem(_Frozen):
     """One disagreement between a wheel and its RECORD: what kind, which member, the sentence for people."""
 
+    __slots__ = ("code", "path", "message")
     code: RecordCode
     path: str
     message: str
+
+    def __init__(self, code: RecordCode, path: str, message: str) -> None:
+        super().__init__(code, path, message)
 
     def __str__(self) -> str:
         return self.message
 
 
-def parse_record(raw: bytes, *, source: str = "RECORD") -> List[RecordRow]:
-    """Parse RECORD with real CSV rules (quoted names, commas inside names)."""
+#: csv's default field size limit: a longer field is not valid RECORD (csv refuses it).
+_CSV_FIELD_LIMIT = 131072
+
+
+def _plain_record_lines(text: str) -> Optional[List[str]]:
+    """RECORD's non-empty lines when no CSV rule applies to it, else ``None``.
+
+    No quote, carriage return or NUL anywhere, two commas on every line, no
+    line over csv's field limit: then every line is its row, split at the
+    commas, and a CSV writer would write it back unchanged.  That is every
+    RECORD the usual tools write; reading and writing 13,000 rows through
+    :mod:`csv` instead costs more than copying the wheel (``bench/make_variant.py``).
+    """
+    if '"' in text or "\r" in text or "\x00" in text:
+        return None
+    lines = text.split("\n")
+    if "" in lines:
+        lines = [line for line in lines if line]
+    # map() over C methods: no Python frame per line (13,000 lines for torch).
+    if lines and (set(map(str.count, lines, itertools.repeat(","))) != {2} or max(map(len, lines)) > _CSV_FIELD_LIMIT):
+        return None
+    return lines
+
+
+def _refuse_nul(text: str, source: str) -> None:
+    """A NUL in RECORD is no path any file system has (Python 3.11's csv stopped refusing it)."""
+    at = text.find("\x00")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        raise InvalidWheel(f"{source}, line {line}: contains a NUL character; no file name has one")
+
+
+def _decode_record(raw: bytes, source: str) -> str:
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidWheel(f"{source}: not UTF-8: {exc}") from None
-    rows: List[RecordRow] = []
+
+
+def record_lines(raw: bytes, *, source: str = "RECORD") -> List[List[str]]:
+    """RECORD's rows as ``[path, hash, size]`` lists, with real CSV rules (quoted names, commas inside names).
+
+    What :func:`parse_record` checks, without an object per row (``check``
+    and ``--verify`` read 13,000 of them for torch).
+    """
+    text = _decode_record(raw, source)
+    plain = _plain_record_lines(text)
+    if plain is not None:
+        return list(map(operator.methodcaller("split", ","), plain))
+    _refuse_nul(text, source)
+    import csv  # only for a RECORD that needs CSV's rules (quoted names)
+
     reader = csv.reader(io.StringIO(text, newline=""))
+    rows: List[List[str]] = []
     try:
         for row in reader:
             if not row:
@@ -130,17 +263,41 @@ def parse_record(raw: bytes, *, source: str = "RECORD") -> List[RecordRow]:
                 raise InvalidWheel(
                     f"{source}, line {reader.line_num}: expected 3 fields (path,hash,size), found {len(row)}: {row!r}"
                 )
-            rows.append(RecordRow(*row))
+            rows.append(row)
     except csv.Error as exc:  # a field over csv's size limit, a NUL, a broken quote
         raise InvalidWheel(f"{source}, line {reader.line_num}: not a valid RECORD line ({exc})") from None
     return rows
 
 
-def format_record(rows: List[RecordRow]) -> bytes:
+def replace_record_rows(raw: bytes, drop: AbstractSet[str], add: List[List[str]], *, source: str = "RECORD") -> bytes:
+    """RECORD without the rows of the paths in ``drop``, with ``add`` appended, as :func:`format_record` writes it.
+
+    The rows RECORD keeps are written back as they were when no CSV rule
+    applies to them (the same bytes a CSV writer gives); otherwise every row
+    goes through :mod:`csv`.
+    """
+    text = _decode_record(raw, source)
+    plain = _plain_record_lines(text)
+    if plain is None:
+        _refuse_nul(text, source)
+        kept = [row for row in record_lines(raw, source=source) if row[0] not in drop]
+        return format_record(kept + add)
+    kept_lines = list(itertools.filterfalse(operator.methodcaller("startswith", tuple(f"{d}," for d in drop)), plain))
+    head = ("\n".join(kept_lines) + "\n").encode("utf-8") if kept_lines else b""
+    return head + format_record(add)
+
+
+def parse_record(raw: bytes, *, source: str = "RECORD") -> List[RecordRow]:
+    """Parse RECORD with real CSV rules (quoted names, commas inside names)."""
+    return [RecordRow(*row) for row in record_lines(raw, source=source)]
+
+
+def format_record(rows: "List[RecordRow] | List[List[str]]") -> bytes:
+    import csv
+
     out = io.StringIO()
     writer = csv.writer(out, delimiter=",", quotechar='"', lineterminator="\n")
-    for row in rows:
-        writer.writerow(row.as_list())
+    writer.writerows([row.as_list() if isinstance(row, RecordRow) else row for row in rows])
     return out.getvalue().encode("utf-8")
 
 
@@ -163,61 +320,9 @@ def require_regular_file(path: Path, what: str = "a wheel file") -> os.stat_resu
     return info
 
 
-#: A central directory entry's fixed part (see the zip APPNOTE, 4.3.12).
-_CENTRAL_ENTRY = struct.Struct("<4sBBBBHHHHIIIHHHHHII")
-_EOCD_ENTRY = struct.Struct("<4sHHHHIIH")
-
-
-def _member_needing_newer_zip(path: Path, limit: int) -> Optional[str]:
-    """The first member whose "version needed to extract" is above ``limit``, if one is found.
-
-    Only used to name the member when :mod:`zipfile` refuses the archive
-    (it does not say which); best effort, ``None`` when the directory cannot be walked.
-    """
-    try:
-        with open(path, "rb") as fh:
-            size = fh.seek(0, os.SEEK_END)
-            tail_start = max(0, size - (_EOCD_ENTRY.size + 0xFFFF))
-            fh.seek(tail_start)
-            tail = fh.read()
-            at = tail.rfind(b"PK\x05\x06")
-            if at < 0 or at + _EOCD_ENTRY.size > len(tail):
-                return None
-            cd_size = _EOCD_ENTRY.unpack_from(tail, at)[5]
-            end = tail_start + at
-            locator = at - 20
-            if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
-                (eocd64_offset,) = struct.unpack_from("<Q", tail, locator + 8)
-                fh.seek(eocd64_offset)
-                record = fh.read(56)
-                if len(record) == 56 and record[:4] == b"PK\x06\x06":
-                    (cd_size,) = struct.unpack_from("<Q", record, 40)
-                    end = eocd64_offset
-            # Data prepended to the archive shifts every offset (zipfile's "concat").
-            start = end - cd_size
-            if start < 0:
-                return None
-            fh.seek(start)
-            done = 0
-            while done < cd_size:
-                fixed = fh.read(_CENTRAL_ENTRY.size)
-                if len(fixed) != _CENTRAL_ENTRY.size or fixed[:4] != b"PK\x01\x02":
-                    return None
-                fields = _CENTRAL_ENTRY.unpack(fixed)
-                flags, name_len, extra_len, comment_len = fields[5], fields[12], fields[13], fields[14]
-                raw_name = fh.read(name_len)
-                fh.seek(extra_len + comment_len, os.SEEK_CUR)
-                if fields[3] > limit:
-                    return raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
-                done += _CENTRAL_ENTRY.size + name_len + extra_len + comment_len
-    except (OSError, struct.error):
-        return None
-    return None
-
-
 def _is_unsafe_name(name: str) -> bool:
     """Absolute, ``..``, a drive letter, a backslash or a control character (NUL included)."""
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+    if _CONTROL_OR_BACKSLASH.search(name):
         return True
     return name.startswith("/") or "\\" in name or (len(name) > 1 and name[1] == ":") or ".." in name.split("/")
 
@@ -230,6 +335,342 @@ def _dist_info_matches(dist_info: str, fname: WheelFilename) -> bool:
     return normalize_dist_name(name) == normalize_dist_name(fname.name) and version_key(version) == version_key(
         fname.version
     )
+
+
+# -- the central directory ---------------------------------------------------------------------
+
+
+class _TooNew(Exception):
+    """A member needs a newer zip version than zipfile reads (zipfile's NotImplementedError, with the member)."""
+
+    def __init__(self, name: str, version: int) -> None:
+        super().__init__(f"zip file version {version / 10:.1f}")
+        self.name = name
+
+
+def _zip64_values(extra: bytes, usize: int, csize: int, offset: int) -> Tuple[int, int, int]:
+    """Walk a central extra field as zipfile does: refuse a block that overruns it, read ZIP64 values.
+
+    The ZIP64 block holds, in this order, only the fields whose 32-bit slot
+    is ``0xFFFFFFFF``.
+    """
+    at, end = 0, len(extra)
+    while end - at >= 4:
+        kind, size = struct.unpack_from("<HH", extra, at)
+        if size + 4 > end - at:
+            raise _Unreadable(f"Corrupt extra field {kind:04x} (size={size})")
+        if kind == 0x0001:
+            field, here, stop = "File size", at + 4, at + 4 + size
+            try:
+                if usize == _U32:
+                    if here + 8 > stop:
+                        raise struct.error
+                    (usize,) = struct.unpack_from("<Q", extra, here)
+                    here += 8
+                field = "Compress size"
+                if csize == _U32:
+                    if here + 8 > stop:
+                        raise struct.error
+                    (csize,) = struct.unpack_from("<Q", extra, here)
+                    here += 8
+                field = "Header offset"
+                if offset == _U32:
+                    if here + 8 > stop:
+                        raise struct.error
+                    (offset,) = struct.unpack_from("<Q", extra, here)
+            except struct.error:
+                raise _Unreadable(f"Corrupt zip64 extra field. {field} not found.") from None
+        at += 4 + size
+    return usize, csize, offset
+
+
+class _Directory:
+    """One wheel's central directory as read from disk, checked once.
+
+    A pure function of the directory's bytes and of where they lie: a second
+    :class:`WheelArchive` on the same file (every command opens its inputs
+    once to plan and once to write) reuses it when the bytes compare equal.
+    Entries are parallel lists, indexed in directory order.
+    """
+
+    __slots__ = (
+        "cd", "cd_start", "cd_offset", "concat", "comment",
+        "pos", "fields", "raw_names", "names", "ascii_names", "offsets", "csizes", "usizes", "index", "dist_info", "in_order",
+    )
+
+    def __init__(self, cd: bytes, cd_start: int, cd_offset: int, concat: int, comment: bytes) -> None:
+        self.cd = cd
+        #: where the directory starts in the file, and what the end record says (the two differ by
+        #: ``concat``: bytes put in front of the archive, which every offset ignores).
+        self.cd_start = cd_start
+        self.cd_offset = cd_offset
+        self.concat = concat
+        self.comment = comment
+        self.pos: List[int] = []
+        self.fields: List[Tuple[int, ...]] = []
+        self.raw_names: List[bytes] = []
+        self.names: List[str] = []
+        #: the names joined by newlines, when they are all ASCII (for the checks over all of them at once)
+        self.ascii_names: Optional[bytes] = None
+        #: the local header offset in the file (``concat`` added), compressed and uncompressed size, ZIP64 resolved.
+        self.offsets: List[int] = []
+        self.csizes: List[int] = []
+        self.usizes: List[int] = []
+        self.index: Dict[str, int] = {}
+        self.dist_info = ""
+        #: members lie in the file in directory order (the rewriter's common case)
+        self.in_order = True
+
+    def entry(self, i: int) -> bytes:
+        """The directory entry of member ``i``, byte for byte."""
+        f = self.fields[i]
+        start = self.pos[i]
+        return self.cd[start : start + 46 + f[5] + f[6] + f[7]]
+
+    def full(self, i: int) -> Tuple[int, ...]:
+        """Every fixed field of member ``i``'s entry, in :data:`_CENTRAL`'s order."""
+        return _CENTRAL.unpack_from(self.cd, self.pos[i])
+
+    def parse(self, declared: int) -> None:
+        """Walk the entries once; raise :class:`_Unreadable` or :class:`_TooNew` where zipfile would refuse.
+
+        Only the walk is a Python loop (each entry's length depends on the
+        previous one); names, sizes and offsets are then taken out of the
+        entries in bulk.  ``declared``: the directory's size in the end record.
+        """
+        cd = self.cd
+        unpack = _WALK.unpack_from
+        fields: List[Tuple[int, ...]] = []
+        starts: List[int] = []
+        add_fields, add_start = fields.append, starts.append
+        signature = b"PK\x01\x02"
+        pos = 0
+        try:
+            while pos < declared:
+                f = unpack(cd, pos)
+                if f[0] != signature:
+                    raise _Unreadable("Bad magic number for central directory")
+                add_fields(f)
+                add_start(pos)
+                pos += 46 + f[5] + f[6] + f[7]
+        except struct.error:  # fewer than 46 bytes left
+            raise _Unreadable("Truncated central directory") from None
+        if pos > len(cd):
+            raise _Unreadable("Truncated central directory")
+        self.fields, self.pos = fields, starts
+        raw = [cd[p + 46 : p + 46 + f[5]] for p, f in zip(starts, fields)]
+        self.raw_names = raw
+        joined = b"\n".join(raw)
+        if joined.isascii() and joined.count(b"\n") == len(raw) - 1:
+            # ASCII reads the same in UTF-8 and cp437: one decode for every name.
+            self.names = joined.decode("ascii").split("\n") if raw else []
+            self.ascii_names = joined
+        else:
+            self.names = [r.decode("utf-8" if f[2] & 0x800 else "cp437") for r, f in zip(raw, fields)]
+        if fields and max(f[1] for f in fields) > MAX_EXTRACT_VERSION:
+            first = next(i for i, f in enumerate(fields) if f[1] > MAX_EXTRACT_VERSION)
+            raise _TooNew(self.names[first], fields[first][1])
+        concat = self.concat
+        self.offsets = [f[8] + concat for f in fields] if concat else [f[8] for f in fields]
+        self.csizes = [f[3] for f in fields]
+        self.usizes = [f[4] for f in fields]
+        for i in [i for i, f in enumerate(fields) if f[6]]:
+            f = fields[i]
+            at = starts[i] + 46 + f[5]
+            usize, csize, offset = _zip64_values(cd[at : at + f[6]], f[4], f[3], f[8])
+            self.usizes[i], self.csizes[i], self.offsets[i] = usize, csize, offset + concat
+
+    def check(self, path: Path) -> None:
+        """The structure checks that need the whole directory; raise :class:`InvalidWheel`."""
+        names = self.names
+        count = len(names)
+        self._check_extents(path)
+        if self.ascii_names is not None:  # the usual case: all names at once, as bytes
+            blob = self.ascii_names
+            suspect = len(blob.translate(None, _CONTROL_OR_BACKSLASH_BYTES)) != len(blob)
+            suspect = suspect or blob.startswith(b"/") or b"\n/" in blob or b":" in blob or b".." in blob
+        else:
+            joined = "\n".join(names)
+            suspect = (
+                _JOINED_CONTROL_OR_BACKSLASH.search(joined) is not None
+                or joined.count("\n") != max(count - 1, 0)
+                or joined.startswith("/")
+                or "\n/" in joined
+                or ":" in joined
+                or ".." in joined
+            )
+        if suspect:  # some name may be unsafe: the exact rule decides
+            suspect = any(_is_unsafe_name(name) for name in names)
+        suspect = suspect or any(f[2] & 0x1 for f in self.fields)
+        if suspect:
+            for i, name in enumerate(names):  # the exact rules, in directory order, for the message
+                if _is_unsafe_name(name):
+                    raise InvalidWheel(
+                        f"{path}: unsafe member name {name!r} "
+                        "(absolute, containing '..', a backslash or a control character)"
+                    )
+                if self.fields[i][2] & 0x1:
+                    raise InvalidWheel(f"{path}: member {name!r} is encrypted")
+        self.index = dict(zip(names, range(count)))
+        if len(self.index) != count:
+            seen: Dict[str, int] = {}
+            for name in names:
+                seen[name] = seen.get(name, 0) + 1
+            dups = sorted(n for n, c in seen.items() if c > 1)
+            raise InvalidWheel(f"{path}: duplicate member names: {', '.join(dups[:5])}")
+        top = sorted({head for head, sep, _ in (n.partition("/") for n in names if ".dist-info/" in n)
+                      if sep and head.endswith(".dist-info")})
+        if len(top) != 1:
+            raise InvalidWheel(
+                f"{path}: expected exactly one .dist-info directory, found "
+                f"{len(top)}{': ' + ', '.join(top) if top else ''}"
+            )
+        self.dist_info = top[0]
+
+    def _check_extents(self, path: Path) -> None:
+        """Every member inside the archive, before the directory, none overlapping another.
+
+        The local header's extra field and a data descriptor are not known
+        without reading each member, so a member's extent here is its least:
+        header, name and compressed data.  The rewriter checks the exact
+        extents of what it copies.
+        """
+        offsets, fields = self.offsets, self.fields
+        if not offsets:
+            return
+        ends = [o + _LOCAL_FIXED + f[5] + c for o, f, c in zip(offsets, fields, self.csizes)]
+        if max(ends) > self.cd_start or min(offsets) < self.concat:
+            i = next(i for i, (o, e) in enumerate(zip(offsets, ends)) if e > self.cd_start or o < self.concat)
+            raise InvalidWheel(
+                f"{path}: member {self.names[i]!r} (offset {offsets[i]}, {self.csizes[i]} bytes of data) lies "
+                f"outside the archive's member area (before the central directory at {self.cd_start}); the file "
+                "is truncated or crafted"
+            )
+        self.in_order = all(map(operator.le, ends[:-1], offsets[1:]))
+        if self.in_order:
+            return
+        order = sorted(range(len(offsets)), key=offsets.__getitem__)
+        for a, b in zip(order, order[1:]):
+            if ends[a] > offsets[b]:
+                raise InvalidWheel(
+                    f"{path}: members {self.names[a]!r} and {self.names[b]!r} overlap (bytes {offsets[a]}-{ends[a]} "
+                    f"and from {offsets[b]}); a zip whose members share bytes is refused (it is how zip bombs "
+                    "amplify, and how one archive shows different files to different tools)"
+                )
+
+
+#: The directory read last (one: what a command's second open of the same wheel finds).
+_LAST: List[_Directory] = []
+
+
+def _end_records(fh: "io.RawIOBase | io.BufferedIOBase") -> Tuple[int, int, int, int, bytes]:
+    """``(cd_start, cd_size, cd_offset, concat, comment)`` from the end records, found as zipfile finds them."""
+    size = fh.seek(0, os.SEEK_END)
+    if size < _EOCD.size:
+        raise _Unreadable("File is not a zip file")
+    fh.seek(size - _EOCD.size)
+    data = fh.read(_EOCD.size) or b""
+    if data[:4] == b"PK\x05\x06" and data[-2:] == b"\x00\x00":
+        record = _EOCD.unpack(data)
+        comment = b""
+        location = size - _EOCD.size
+    else:
+        # An archive comment (up to 64 KiB) follows the record: search for its signature.
+        search = max(size - 0xFFFF - 1 - _EOCD.size, 0)
+        fh.seek(search)
+        tail = fh.read(size - search) or b""
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _EOCD.size:
+            raise _Unreadable("File is not a zip file")
+        record = _EOCD.unpack_from(tail, at)
+        comment = tail[at + _EOCD.size : at + _EOCD.size + record[7]]
+        location = search + at
+    cd_size, cd_offset = record[5], record[6]
+    zip64 = False
+    if location >= _LOCATOR64.size:
+        fh.seek(location - _LOCATOR64.size)
+        locator = fh.read(_LOCATOR64.size) or b""
+        if len(locator) == _LOCATOR64.size and locator[:4] == b"PK\x06\x07":
+            _, disk, _, disks = _LOCATOR64.unpack(locator)
+            if disk != 0 or disks > 1:
+                raise _Unreadable("zipfiles that span multiple disks are not supported")
+            if location < _LOCATOR64.size + _EOCD64.size:
+                raise _Unreadable("File is not a zip file")
+            # As zipfile: the ZIP64 end record sits right before the locator (no extensible data).
+            fh.seek(location - _LOCATOR64.size - _EOCD64.size)
+            record64 = fh.read(_EOCD64.size) or b""
+            if len(record64) == _EOCD64.size and record64[:4] == b"PK\x06\x06":
+                fields64 = _EOCD64.unpack(record64)
+                cd_size, cd_offset = fields64[8], fields64[9]
+                zip64 = True
+    # Bytes in front of the archive (a self-extractor stub) shift every offset: zipfile's "concat".
+    concat = location - cd_size - cd_offset - ((_LOCATOR64.size + _EOCD64.size) if zip64 else 0)
+    cd_start = cd_offset + concat
+    if cd_start < 0:
+        raise _Unreadable("Bad offset for central directory")
+    return cd_start, cd_size, cd_offset, concat, comment
+
+
+def _load_directory(fh: "io.RawIOBase | io.BufferedIOBase", path: Path) -> _Directory:
+    """Read, parse and check ``fh``'s central directory (or reuse the last one, if its bytes are these)."""
+    try:
+        cd_start, cd_size, cd_offset, concat, comment = _end_records(fh)
+        fh.seek(cd_start)
+        cd = fh.read(cd_size) or b""
+        if _LAST:
+            last = _LAST[0]
+            if (last.cd_start, last.cd_offset, last.concat, last.comment) == (cd_start, cd_offset, concat, comment) and (
+                last.cd == cd
+            ):
+                return last
+        directory = _Directory(cd, cd_start, cd_offset, concat, comment)
+        directory.parse(cd_size)
+    except _TooNew as exc:
+        raise InvalidWheel(
+            f"{path}: member {exc.name!r} needs a newer zip version than Python's zipfile, "
+            f"and so pip, can extract ({exc}, at most 6.3 is read); rebuild the wheel with a standard zip writer"
+        ) from None
+    except (_Unreadable, UnicodeDecodeError) as exc:
+        raise InvalidWheel(f"{path}: not a readable zip archive ({exc})") from None
+    directory.check(path)
+    _LAST[:] = [directory]
+    return directory
+
+
+class Member:
+    """One member as the central directory describes it: the attributes of ``zipfile.ZipInfo`` callers use.
+
+    Made on demand (:attr:`WheelArchive.members`, :meth:`WheelArchive.getinfo`),
+    never while a wheel is opened.
+    """
+
+    __slots__ = (
+        "index", "filename", "orig_filename", "create_version", "create_system", "extract_version",
+        "flag_bits", "compress_type", "date_time", "CRC", "compress_size", "file_size",
+        "internal_attr", "external_attr", "header_offset", "extra", "comment",
+    )
+
+    def __init__(self, directory: _Directory, i: int) -> None:
+        f = directory.full(i)
+        name_end = directory.pos[i] + 46 + f[12]
+        self.index = i
+        self.filename = self.orig_filename = directory.names[i]
+        self.create_version, self.create_system, self.extract_version = f[1], f[2], f[3]
+        self.flag_bits, self.compress_type = f[5], f[6]
+        t, d = f[7], f[8]
+        self.date_time = ((d >> 9) + 1980, (d >> 5) & 0xF, d & 0x1F, t >> 11, (t >> 5) & 0x3F, (t & 0x1F) * 2)
+        self.CRC = f[9]
+        self.compress_size, self.file_size = directory.csizes[i], directory.usizes[i]
+        self.internal_attr, self.external_attr = f[16], f[17]
+        self.header_offset = directory.offsets[i]
+        self.extra = directory.cd[name_end : name_end + f[13]]
+        self.comment = directory.cd[name_end + f[13] : name_end + f[13] + f[14]]
+
+    def is_dir(self) -> bool:
+        return self.filename.endswith("/")
+
+    def __repr__(self) -> str:
+        return f"<Member {self.filename!r} at {self.header_offset}, {self.compress_size} bytes>"
 
 
 class WheelArchive:
@@ -245,26 +686,23 @@ class WheelArchive:
             self.filename = None  # type: ignore[assignment]
         require_regular_file(self.path)
         try:
-            self.zip = zipfile.ZipFile(self.path)
+            self._fh = open(self.path, "rb", buffering=0)
         except FileNotFoundError:
             raise InvalidWheel(f"{self.path}: no such file") from None
         except IsADirectoryError:
             raise InvalidWheel(f"{self.path}: is a directory, expected a wheel file") from None
-        except NotImplementedError as exc:
-            # zipfile refuses a member needing a newer zip version than it reads (above 6.3)
-            member = _member_needing_newer_zip(self.path, getattr(zipfile, "MAX_EXTRACT_VERSION", 63))
-            which = f"member {member!r}" if member is not None else "a member"
-            raise InvalidWheel(
-                f"{self.path}: {which} needs a newer zip version than Python's zipfile, "
-                f"and so pip, can extract ({exc}, at most 6.3 is read); rebuild the wheel with a standard zip writer"
-            ) from None
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise InvalidWheel(f"{self.path}: not a readable zip archive ({exc})") from None
+        except OSError as exc:
+            raise InvalidWheel(f"{self.path}: cannot be read ({exc.strerror or exc})") from None
+        self._zip: "Optional[zipfile.ZipFile]" = None
+        self._members: Optional[List[Member]] = None
         try:
-            self.members: List[zipfile.ZipInfo] = self.zip.infolist()
+            try:
+                self._dir = _load_directory(self._fh, self.path)
+            except OSError as exc:
+                raise InvalidWheel(f"{self.path}: not a readable zip archive ({exc.strerror or exc})") from None
             self._check_structure()
         except BaseException:
-            self.zip.close()
+            self._fh.close()
             raise
 
     # -- context manager -------------------------------------------------------
@@ -275,44 +713,47 @@ class WheelArchive:
         self.close()
 
     def close(self) -> None:
-        self.zip.close()
+        if self._zip is not None:
+            self._zip.close()
+        self._fh.close()
 
     # -- structure ----------------------------------------------------------------
     def _check_structure(self) -> None:
-        seen: Dict[str, int] = {}
-        top_dist_infos = set()
-        for info in self.members:
-            # zipfile cuts ``filename`` at a NUL; extractors disagree on what follows: judge the stored name.
-            if _is_unsafe_name(info.orig_filename):
-                raise InvalidWheel(
-                    f"{self.path}: unsafe member name {info.orig_filename!r} "
-                    "(absolute, containing '..', a backslash or a control character)"
-                )
-            name = info.filename
-            parts = name.split("/")
-            if info.flag_bits & 0x1:
-                raise InvalidWheel(f"{self.path}: member {name!r} is encrypted")
-            seen[name] = seen.get(name, 0) + 1
-            if parts[0].endswith(".dist-info") and len(parts) > 1:
-                top_dist_infos.add(parts[0])
-        dups = sorted(n for n, c in seen.items() if c > 1)
-        if dups:
-            raise InvalidWheel(f"{self.path}: duplicate member names: {', '.join(dups[:5])}")
-        if len(top_dist_infos) != 1:
-            raise InvalidWheel(
-                f"{self.path}: expected exactly one .dist-info directory, found "
-                f"{len(top_dist_infos)}{': ' + ', '.join(sorted(top_dist_infos)) if top_dist_infos else ''}"
-            )
-        self.dist_info = top_dist_infos.pop()
+        self.dist_info = self._dir.dist_info
         if self.filename is not None and not _dist_info_matches(self.dist_info, self.filename):
             raise InvalidWheel(
                 f"{self.path}: .dist-info directory {self.dist_info!r} does not match the filename's "
                 f"name and version ({self.filename.name} {self.filename.version})"
             )
-        self.names = set(seen)
         for required in ("RECORD", "WHEEL"):
-            if f"{self.dist_info}/{required}" not in self.names:
+            if f"{self.dist_info}/{required}" not in self._dir.index:
                 raise InvalidWheel(f"{self.path}: {self.dist_info}/{required} is missing")
+
+    @property
+    def names(self) -> AbstractSet[str]:
+        """Every member name (a set: for ``in``)."""
+        return self._dir.index.keys()
+
+    @property
+    def members(self) -> List[Member]:
+        """Every member in central directory order (made on first use)."""
+        if self._members is None:
+            self._members = [Member(self._dir, i) for i in range(len(self._dir.names))]
+        return self._members
+
+    @property
+    def comment(self) -> bytes:
+        """The archive comment (kept by the rewriter)."""
+        return self._dir.comment
+
+    @property
+    def zip(self) -> "zipfile.ZipFile":
+        """The same file through :mod:`zipfile` (opened on first use; for what this class does not offer)."""
+        if self._zip is None:
+            import zipfile
+
+            self._zip = zipfile.ZipFile(self.path)
+        return self._zip
 
     # -- members ----------------------------------------------------------------
     @property
@@ -323,16 +764,43 @@ class WheelArchive:
     def variant_json_name(self) -> str:
         return f"{self.dist_info}/{VARIANT_JSON}"
 
-    def getinfo(self, name: str) -> zipfile.ZipInfo:
-        return self.zip.getinfo(name)
+    def getinfo(self, name: str) -> Member:
+        """The member called ``name``; ``KeyError`` if there is none (as ``zipfile.ZipFile.getinfo``)."""
+        if self._members is not None:
+            return self._members[self._dir.index[name]]
+        return Member(self._dir, self._dir.index[name])
 
-    def read(self, name: str) -> bytes:
+    def read(self, name: str, *, limit: Optional[int] = None) -> bytes:
+        """Member ``name``'s bytes, read whole: at most ``limit`` of them, else :class:`InvalidWheel`.
+
+        ``limit`` defaults to :data:`MAX_RECORD_BYTES` for RECORD and
+        :data:`MAX_MEMBER_READ` for any other member (variant.json, METADATA,
+        WHEEL: the members commands read whole), so that a small member that
+        inflates to gigabytes (a zip bomb) is refused, not read.  What the
+        directory declares is not trusted: the bytes are counted as they come.
+        """
         try:
-            return self.zip.read(name)
+            i = self._dir.index[name]
         except KeyError:
             raise InvalidWheel(f"{self.path}: member {name!r} is missing") from None
+        if limit is None:
+            limit = MAX_RECORD_BYTES if name == self.record_name else MAX_MEMBER_READ
+        blocks: List[bytes] = []
+        size = 0
+        try:
+            for block in self._blocks(i, reuse=False):
+                size += len(block)
+                if size > limit:
+                    raise InvalidWheel(
+                        f"{self.path}: member {name!r} inflates to more than {limit >> 20} MiB; no real "
+                        f"{name.rsplit('/', 1)[-1]} is that large (a zip bomb?)"
+                    )
+                blocks.append(block)  # type: ignore[arg-type]  # bytes when reuse is False
+        except InvalidWheel:
+            raise
         except _UNREADABLE as exc:
             raise InvalidWheel(f"{self.path}: member {name!r} cannot be read ({exc})") from None
+        return b"".join(blocks)
 
     def record(self) -> List[RecordRow]:
         return parse_record(self.read(self.record_name), source=f"{self.path.name}: RECORD")
@@ -357,7 +825,7 @@ class WheelArchive:
         return False
 
     def has_variant_json(self) -> bool:
-        return self.variant_json_name in self.names
+        return self.variant_json_name in self._dir.index
 
     def variant_document(self) -> Optional[VariantDocument]:
         """The wheel's variant.json, validated, or ``None`` for a plain wheel."""
@@ -385,14 +853,131 @@ class WheelArchive:
         inner, _ = doc.single(label, source=f"{self.path.name}: {self.variant_json_name}")
         return inner, doc
 
-    def iter_member_chunks(self, info: zipfile.ZipInfo) -> Iterator[bytes]:
-        with self.zip.open(info) as fh:
-            while True:
-                chunk = fh.read(CHUNK)
-                if not chunk:
-                    return
-                yield chunk
+    def iter_member_chunks(self, info: Member) -> Iterator[bytes]:
+        """The member's uncompressed bytes, 1 MiB at a time (CRC-32 checked at the end).
 
+        Raises ``ValueError`` (a damaged member: a local header that contradicts the
+        directory, a bad CRC, a corrupt deflate stream), ``EOFError`` or ``OSError``.
+        """
+        for block in self._blocks(info.index, reuse=False):
+            yield block  # type: ignore[misc]  # bytes when reuse is False
+
+    # -- reading members ----------------------------------------------------------
+    def local_data_start(self, i: int) -> int:
+        """Where member ``i``'s compressed bytes start, after its local header, which must agree with the directory.
+
+        The local header must be one (its signature) and name the member as the
+        central directory does, byte for byte: tools disagree on which name wins
+        when the two differ (a known way to smuggle files past a checker).
+        """
+        d = self._dir
+        f = d.fields[i]
+        offset = d.offsets[i]
+        name = d.raw_names[i]
+        self._fh.seek(offset)
+        head = self._fh.read(_LOCAL_FIXED + len(name)) or b""
+        if len(head) < _LOCAL_FIXED or head[:4] != b"PK\x03\x04":
+            raise _Unreadable(f"member {d.names[i]!r}: bad local header at offset {offset}")
+        local = _LOCAL.unpack_from(head)
+        local_name = head[_LOCAL_FIXED:]
+        if local[9] != len(name):  # rare: read the name the local header gives, for the message
+            self._fh.seek(offset + _LOCAL_FIXED)
+            local_name = self._fh.read(local[9]) or b""
+        check_local_name(d.names[i], name, f[2], local_name, local[2])
+        if head[8:10] + head[14:26] != d.cd[d.pos[i] + 10 : d.pos[i] + 12] + d.cd[d.pos[i] + 16 : d.pos[i] + 28]:
+            self._fh.seek(offset + _LOCAL_FIXED + local[9])
+            contradiction = local_contradiction(d, i, local, self._fh.read(local[10]) or b"")
+            if contradiction:
+                raise _Unreadable(contradiction)
+        if f[2] & 0x20:
+            raise NotImplementedError("compressed patched data (flag bit 5)")
+        if f[2] & 0x40:
+            raise NotImplementedError("strong encryption (flag bit 6)")
+        return offset + _LOCAL_FIXED + int(local[9]) + int(local[10])
+
+    def _blocks(self, i: int, *, reuse: bool) -> "Iterator[bytes | memoryview]":
+        """Member ``i``'s uncompressed bytes in blocks of at most :data:`CHUNK`, CRC-32 checked.
+
+        Reads as ``zipfile.ZipExtFile`` does (at most the directory's
+        uncompressed size, ending where the compressed bytes or the deflate
+        stream end), without its per-read overhead.  ``reuse``: stored members
+        come as views of one buffer, valid until the next block (for hashing).
+        """
+        d = self._dir
+        full = d.full(i)
+        method = full[6]
+        if method not in (0, 8):
+            yield from self._blocks_via_zipfile(i)
+            return
+        pos = self.local_data_start(i)
+        remaining, left, expected = d.csizes[i], d.usizes[i], full[9]
+        fh = self._fh
+        crc = 0
+        if method == 0:
+            buf = bytearray(min(CHUNK, remaining)) if reuse else None
+            view = memoryview(buf) if buf is not None else None
+            while remaining > 0 and left > 0:
+                want = min(CHUNK, remaining)
+                fh.seek(pos)
+                block: "bytes | memoryview"
+                if view is not None:
+                    got = fh.readinto(view[:want]) or 0
+                    block = view[:got]
+                else:
+                    block = fh.read(want) or b""
+                    got = len(block)
+                if not got:
+                    raise EOFError(f"member {d.names[i]!r}: data truncated")
+                pos += got
+                remaining -= got
+                if got > left:
+                    block = block[:left]
+                left -= len(block)
+                crc = zlib.crc32(block, crc)
+                yield block
+        else:
+            inflater = zlib.decompressobj(-15)
+            ended = False
+            while left > 0 and not ended:
+                data = inflater.unconsumed_tail
+                if data:
+                    block = inflater.decompress(data, CHUNK)
+                elif remaining > 0:
+                    fh.seek(pos)
+                    data = fh.read(min(CHUNK, remaining)) or b""
+                    if not data:
+                        raise EOFError(f"member {d.names[i]!r}: data truncated")
+                    pos += len(data)
+                    remaining -= len(data)
+                    block = inflater.decompress(data, CHUNK)
+                else:  # every compressed byte given: what the inflater still holds, then the end
+                    block = inflater.flush()
+                    ended = True
+                ended = ended or inflater.eof
+                if len(block) > left:
+                    block = block[:left]
+                left -= len(block)
+                crc = zlib.crc32(block, crc)
+                if block:
+                    yield block
+        if crc != expected:
+            raise _Unreadable(f"Bad CRC-32 for file {d.names[i]!r}")
+
+    def _blocks_via_zipfile(self, i: int) -> Iterator[bytes]:
+        """A member compressed with a method other than stored or deflated (bzip2, lzma), through zipfile."""
+        import zipfile
+
+        try:
+            with self.zip.open(self._dir.names[i]) as fh:
+                while True:
+                    chunk = fh.read(CHUNK)
+                    if not chunk:
+                        return
+                    yield chunk
+        except zipfile.BadZipFile as exc:
+            raise _Unreadable(str(exc)) from None
+
+    # -- RECORD -------------------------------------------------------------------
     def verify_record(self) -> None:
         """Raise :class:`InvalidWheel` listing (up to five) :meth:`record_problems`."""
         problems = self.record_problems()
@@ -409,15 +994,14 @@ class WheelArchive:
         decompressed, a hash algorithm outside :data:`ACCEPTED_HASHES`.
         """
         problems: List[RecordProblem] = []
-        rows = self.record()
-        by_path: Dict[str, RecordRow] = {}
+        rows = record_lines(self.read(self.record_name), source=f"{self.path.name}: RECORD")
+        by_path: Dict[str, List[str]] = {}
         for listed in rows:
-            if listed.path in by_path:
-                problems.append(RecordProblem("record-duplicate", listed.path, f"RECORD lists {listed.path!r} twice"))
-            by_path[listed.path] = listed
+            if listed[0] in by_path:
+                problems.append(RecordProblem("record-duplicate", listed[0], f"RECORD lists {listed[0]!r} twice"))
+            by_path[listed[0]] = listed
         unsigned = {self.record_name, self.record_name + ".jws", self.record_name + ".p7s"}
-        for info in self.members:
-            name = info.filename
+        for i, name in enumerate(self._dir.names):
             if name.endswith("/"):
                 continue
             row = by_path.pop(name, None)
@@ -426,28 +1010,80 @@ class WheelArchive:
             if row is None:
                 problems.append(RecordProblem("record-unlisted", name, f"{name}: not listed in RECORD"))
                 continue
-            hasher = record_hasher(row.hash)
+            spec, listed_size = row[1], row[2]
+            hasher = record_hasher(spec)
             if hasher is None:
                 problems.append(RecordProblem(
-                    "record-unreadable", name, f"{name}: RECORD hash {row.hash!r} uses no accepted algorithm"
+                    "record-unreadable", name, f"{name}: RECORD hash {spec!r} uses no accepted algorithm"
                 ))
                 continue
             size = 0
             try:
-                for chunk in self.iter_member_chunks(info):
-                    hasher.update(chunk)
-                    size += len(chunk)
+                for block in self._blocks(i, reuse=True):
+                    hasher.update(block)
+                    size += len(block)
             except _UNREADABLE as exc:
                 problems.append(RecordProblem("record-unreadable", name, f"{name}: cannot be read ({exc})"))
                 continue
-            if not hash_matches(row.hash, hasher):
-                algo = row.hash.partition("=")[0]
+            if not hash_matches(spec, hasher):
+                algo = spec.partition("=")[0]
                 problems.append(RecordProblem(
                     "record-hash", name, f"{name}: {algo} differs from RECORD (member changed after RECORD was written)"
                 ))
-            if row.size and row.size != str(size):
-                problems.append(RecordProblem("record-size", name, f"{name}: size {size} differs from RECORD's {row.size}"))
+            if listed_size and listed_size != str(size):
+                problems.append(RecordProblem("record-size", name, f"{name}: size {size} differs from RECORD's {listed_size}"))
         for path in by_path:
-            if path not in self.names:
+            if path not in self._dir.index:
                 problems.append(RecordProblem("record-missing-member", path, f"{path}: listed in RECORD but not in the wheel"))
         return problems
+
+
+def local_contradiction(d: _Directory, i: int, local: Tuple[int, ...], local_extra: bytes) -> Optional[str]:
+    """What member ``i``'s local header says against its central directory entry, or ``None``.
+
+    The method must be the same, and, unless the sizes and CRC come after the
+    data (flag bit 3: a streamed member's local header has zeros there), so
+    must the CRC and both sizes (from the local ZIP64 extra field when they
+    are 0xFFFFFFFF there).  A reader that trusts the local header (many
+    unzip tools do) would read other bytes than one that trusts the directory.
+    ``local``: the local header's fields (:data:`_LOCAL`'s order).
+    """
+    full = d.full(i)
+    name = d.names[i]
+    if local[3] != full[6]:
+        return f"member {name!r}: its local header says compression method {local[3]}, the central directory {full[6]}"
+    if full[5] & 0x08:
+        return None
+    csize, usize = local[7], local[8]
+    if csize == _U32 or usize == _U32:
+        at = 0
+        while at + 4 <= len(local_extra):
+            kind, size = struct.unpack_from("<HH", local_extra, at)
+            if kind == 0x0001 and size >= 16:
+                usize, csize = struct.unpack_from("<QQ", local_extra, at + 4)
+                break
+            at += 4 + size
+    said = (local[6], csize, usize)
+    known = (full[9], d.csizes[i], d.usizes[i])
+    if said != known:
+        return (
+            f"member {name!r}: its local header says CRC {said[0]:08x}, {said[1]} bytes compressed, {said[2]} bytes; "
+            f"the central directory says CRC {known[0]:08x}, {known[1]} and {known[2]}: the two must agree"
+        )
+    return None
+
+
+def check_local_name(name: str, central: bytes, central_flags: int, local: bytes, local_flags: int) -> None:
+    """Refuse a local header whose name is not the central directory's, byte for byte and in the same encoding.
+
+    ``central`` and ``local`` are the stored names; raises ``ValueError``
+    (:class:`_Unreadable`) naming the member.
+    """
+    if local != central:
+        shown = local.decode("utf-8", "replace")
+        raise _Unreadable(f"member {name!r}: its local header names it {shown!r}; the two names must agree")
+    if (local_flags ^ central_flags) & 0x800 and not central.isascii():
+        raise _Unreadable(
+            f"member {name!r}: its local header and the central directory disagree on the name's encoding "
+            "(the UTF-8 flag); the two names must agree"
+        )

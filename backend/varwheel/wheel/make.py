@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from varwheel.model.request import VariantRequest
 from varwheel.wheel.rewrite import check_label_fits, rewrite_wheel
 from varwheel.wheel.archive import WheelArchive
+
+if TYPE_CHECKING:  # only its attributes are read here; the caller has it imported already
+    from varwheel.model.request import VariantRequest
 
 __all__ = ["make_variant", "variant_output_path"]
 

@@ -1,10 +1,22 @@
 """Streaming wheel rewrite: copy members raw, swap variant.json, regenerate RECORD.
 
 Every kept member is copied as it is on disk, local header, compressed bytes
-and data descriptor included: nothing is inflated or deflated, so a 1 GiB
-wheel costs about what ``cp`` costs.  Only ``variant.json``, ``RECORD`` and the
-central directory are new.  ZIP64 is written when the member count, an offset
-or the central directory's size needs it.
+and data descriptor included: nothing is inflated or deflated.  Members that
+follow each other in the input form contiguous byte ranges, and each range is
+copied whole, in the kernel where the system can (``os.copy_file_range``:
+on XFS and btrfs the output then shares the input's extents instead of
+copying them; ``os.sendfile`` elsewhere on Linux), else through one 1 MiB
+buffer.  A wheel's RECORD is conventionally its last member, so a wheel is
+usually one range: its cost is ``cp``'s plus a constant.  Only
+``variant.json``, ``RECORD`` and the end records are new; the central
+directory entry of every member that keeps its offset is written back byte
+for byte, and a member that moves gets its entry with the new offset (ZIP64
+where the offset needs it).  ZIP64 end records are written when the member
+count, an offset or the central directory's size needs them.
+
+Before anything is written, each copied member's local header is read and
+checked against the central directory (signature, name), and its exact extent
+(header, data, data descriptor) must end before the next member starts.
 
 Safety rules (the "never destroy input" principle):
 
@@ -17,7 +29,7 @@ Safety rules (the "never destroy input" principle):
 
 Reproducibility: new members get their timestamp from ``SOURCE_DATE_EPOCH``
 when set, otherwise from the input's RECORD member, so the same input and
-arguments give byte-identical output.
+arguments give byte-identical output, whichever way the bytes were copied.
 
 Example::
 
@@ -29,27 +41,34 @@ Example::
 from __future__ import annotations
 
 import errno
-import filecmp
 import os
-import shutil
 import struct
-import tempfile
 import time
-import zipfile
 import zlib
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Callable, Dict, Iterator, List, Optional, Tuple, Type
+from typing import AbstractSet, BinaryIO, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Set, Tuple, Type
 
 from varwheel.errors import InvalidInput, InvalidLabel, InvalidWheel, OutputError, OutputExists, VarwheelError
 from varwheel.model.filename import WheelFilename
-from varwheel.wheel.archive import CHUNK, RecordRow, WheelArchive, format_record, record_hash
+from varwheel.wheel.archive import (
+    CHUNK,
+    WheelArchive,
+    _Directory,
+    _Unreadable,
+    check_local_name,
+    local_contradiction,
+    record_hash,
+    replace_record_rows,
+)
 
 __all__ = [
     "rewrite_wheel",
     "atomic_output",
     "copy_file_atomic",
     "OutputBatch",
+    "CopyMethod",
+    "COPY_METHODS",
     "new_member_date_time",
     "same_path",
     "name_max",
@@ -66,8 +85,25 @@ _U16 = 0xFFFF
 _ZIP_MIN_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 _ZIP_MAX_EPOCH = 4354819198  # 2107-12-31T23:59:58Z
 
+#: How byte ranges of the input reach the output.  ``auto``: ``copy_file_range``, falling back to
+#: ``sendfile``, then to ``readwrite`` (a 1 MiB buffer) where the system or file system refuses;
+#: the others use that one way only (tests compare their outputs byte for byte).
+CopyMethod = Literal["auto", "copy_file_range", "sendfile", "readwrite"]
+COPY_METHODS: Tuple[CopyMethod, ...] = ("auto", "copy_file_range", "sendfile", "readwrite")
 
-#: What :func:`tempfile.mkstemp` adds to :class:`atomic_output`'s prefix: 8 random characters and ``.tmp``.
+#: What ``copy_file_range`` / ``sendfile`` answer where they cannot copy these two files (another
+#: file system, no support, a file system that refuses): the next way is tried.
+_UNSUPPORTED = frozenset(
+    getattr(errno, name)
+    for name in ("EXDEV", "ENOSYS", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "EBADF", "EPERM", "ENOTSOCK", "ETXTBSY")
+    if hasattr(errno, name)
+)
+#: One kernel copy call moves at most this much (Linux caps a call near 2 GiB anyway).
+_KERNEL_STEP = 1 << 30
+#: Local headers are read through a window this large: one read covers the headers of many small members.
+_WINDOW = 1 << 18
+
+#: What :func:`_create_temp` adds to :class:`atomic_output`'s prefix: 8 random characters and ``.tmp``.
 _TMP_TAIL = 12
 
 
@@ -122,6 +158,264 @@ def new_member_date_time(archive: WheelArchive) -> Tuple[int, int, int, int, int
     return archive.getinfo(archive.record_name).date_time
 
 
+def _dos_date_time(dt: Tuple[int, int, int, int, int, int]) -> Tuple[int, int]:
+    year, month, day, hour, minute, second = dt
+    return ((year - 1980) << 9 | month << 5 | day), (hour << 11 | minute << 5 | second // 2)
+
+
+# -- copying byte ranges -----------------------------------------------------------------------
+
+
+class _Sink:
+    """The output stream: bytes are appended, and ranges of an input file copied in.
+
+    With a real file (``fileno()``) everything goes through its descriptor
+    (``os.write``, the kernel copies), after one flush of the Python buffer;
+    anything else (an in-memory or sparse test writer) gets ``write()`` calls.
+    ``used`` says which ways really copied bytes.
+    """
+
+    def __init__(self, out: BinaryIO, method: CopyMethod = "auto") -> None:
+        if method not in COPY_METHODS:
+            raise ValueError(f"copy_method must be one of {', '.join(COPY_METHODS)}, not {method!r}")
+        self.out = out
+        self.offset = 0
+        self.used: Set[str] = set()
+        fd: Optional[int] = None
+        if method != "readwrite":
+            try:
+                fd = out.fileno()
+            except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+                if method != "auto":
+                    raise ValueError(f"copy_method={method!r} needs an output with a file descriptor") from None
+        if fd is not None:
+            out.flush()
+        self.fd = fd
+        ways: List[str] = ["copy_file_range", "sendfile", "readwrite"] if method == "auto" else [method]
+        if fd is None:
+            ways = ["readwrite"]
+        for way in list(ways):
+            if way != "readwrite" and not hasattr(os, way):
+                if method != "auto":
+                    raise ValueError(f"copy_method={method!r}: this system has no os.{way}")
+                ways.remove(way)
+        self._ways = ways
+        self._buffer: Optional[memoryview] = None
+
+    def write(self, data: bytes) -> None:
+        if self.fd is None:
+            self.out.write(data)
+        else:
+            _write_all(self.fd, data)
+        self.offset += len(data)
+
+    def copy(self, src: BinaryIO, start: int, count: int) -> None:
+        """Append ``count`` bytes of ``src`` from ``start`` (``src``'s position is not relied on)."""
+        done = 0
+        while done < count:
+            way = self._ways[0]
+            try:
+                moved = self._copy_some(way, src, start + done, count - done)
+            except OSError as exc:
+                if exc.errno in _UNSUPPORTED and len(self._ways) > 1 and way != "readwrite":
+                    self._ways.pop(0)
+                    continue
+                raise
+            if moved <= 0:
+                raise _Unreadable(f"the input ends at byte {start + done}, inside a member ({count - done} bytes missing)")
+            done += moved
+            self.offset += moved
+            self.used.add(way)
+
+    def _copy_some(self, way: str, src: BinaryIO, start: int, count: int) -> int:
+        if way == "copy_file_range":
+            assert self.fd is not None
+            return os.copy_file_range(src.fileno(), self.fd, min(count, _KERNEL_STEP), start)
+        if way == "sendfile":
+            assert self.fd is not None
+            return os.sendfile(self.fd, src.fileno(), start, min(count, _KERNEL_STEP))
+        if self._buffer is None:
+            self._buffer = memoryview(bytearray(CHUNK))
+        view = self._buffer[: min(CHUNK, count)]
+        src.seek(start)
+        got = src.readinto(view) or 0  # type: ignore[attr-defined]
+        if got:
+            if self.fd is None:
+                self.out.write(view[:got])
+            else:
+                _write_all(self.fd, view[:got])
+        return got
+
+
+def _write_all(fd: int, data: "bytes | memoryview") -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+# -- the plan: what is copied, what the central directory says ---------------------------------------
+
+
+class _Plan:
+    """What a rewrite copies and the central directory entries of what it copies.
+
+    ``ranges``: ``(start, length)`` in the input, in output order.
+    ``entries``: the kept members' central directory entries, in order (runs
+    of entries that are written back unchanged are one slice each).
+    ``size``: the bytes the ranges add up to (where new members start).
+    """
+
+    __slots__ = ("ranges", "entries", "size", "count")
+
+    def __init__(self) -> None:
+        self.ranges: List[Tuple[int, int]] = []
+        self.entries: List[bytes] = []
+        self.size = 0
+        self.count = 0
+
+
+def _next_starts(d: _Directory) -> List[int]:
+    """For each member, where the next member in the file starts (or the central directory)."""
+    offsets = d.offsets
+    if d.in_order:
+        return offsets[1:] + [d.cd_start]
+    order = sorted(range(len(offsets)), key=offsets.__getitem__)
+    following = [d.cd_start] * len(offsets)
+    for a, b in zip(order, order[1:]):
+        following[a] = offsets[b]
+    return following
+
+
+def plan_copy(archive: WheelArchive, drop: "AbstractSet[str]") -> _Plan:
+    """Read the local header of every member not in ``drop``, check it, and group the members into ranges.
+
+    Members are kept in central directory order, as they are written.  A
+    member's local header must be one and name the member as the directory
+    does; its exact extent (header, extra field, data, data descriptor) must
+    end before the next member in the file starts.  Raises
+    :class:`~varwheel.errors.InvalidWheel` naming the member.
+
+    The loop over members does only that check; ranges and directory
+    entries are then made per range, not per member.
+    """
+    d = archive._dir
+    fh = archive._fh
+    cd = d.cd
+    offsets, csizes, usizes, fields, raw_names = d.offsets, d.csizes, d.usizes, d.fields, d.raw_names
+    dropped = {d.index[name] for name in drop if name in d.index}
+    kept = [i for i in range(len(offsets)) if i not in dropped]
+    following = _next_starts(d)
+    unpack_local = _LOCAL.unpack_from
+    signature = b"PK\x03\x04"
+    ends: List[int] = []
+    add_end = ends.append
+    window = bytearray(_WINDOW)  # bytearray, not memoryview: slices compare with bytes 2x faster
+    view = memoryview(window)
+    window_start = window_end = 0
+    for i in kept:
+        start = offsets[i]
+        f = fields[i]  # archive._WALK's fields: 2 flags, 5 name length
+        name_len = f[5]
+        need = start + 30 + name_len
+        if start < window_start or need > window_end:
+            # One read covers the headers of the small members that follow; a large member's header alone.
+            fh.seek(start)  # (a name is at most 65,535 bytes: a header always fits the window)
+            got = fh.readinto(view[: _WINDOW if csizes[i] < _WINDOW else 30 + name_len + 512]) or 0
+            window_start, window_end = start, start + got
+            if need > window_end:
+                raise InvalidWheel(f"{archive.path}: member {d.names[i]!r}: bad local header at offset {start}")
+        at = start - window_start
+        local = unpack_local(window, at)
+        if local[0] != signature:
+            raise InvalidWheel(f"{archive.path}: member {d.names[i]!r}: bad local header at offset {start}")
+        if local[9] != name_len or window[at + 30 : at + 30 + name_len] != raw_names[i] or (
+            (local[2] ^ f[2]) & 0x800 and not raw_names[i].isascii()
+        ):
+            fh.seek(start + 30)
+            try:
+                check_local_name(d.names[i], raw_names[i], f[2], fh.read(local[9]) or b"", local[2])
+            except _Unreadable as exc:
+                raise InvalidWheel(f"{archive.path}: {exc}") from None
+        extra_len = local[10]
+        entry = d.pos[i]
+        if window[at + 8 : at + 10] != cd[entry + 10 : entry + 12] or window[at + 14 : at + 26] != cd[entry + 16 : entry + 28]:
+            # Method, CRC and sizes differ from the directory's: fine only as ZIP64 or data descriptor fields say.
+            fh.seek(need)
+            contradiction = local_contradiction(d, i, local, fh.read(extra_len) or b"")
+            if contradiction:
+                raise InvalidWheel(f"{archive.path}: {contradiction}")
+        end = need + extra_len + csizes[i]
+        if f[2] & 0x08:
+            extra: "bytes | bytearray"
+            after: "bytes | bytearray"
+            if end + 4 <= window_end:
+                extra = window[at + 30 + name_len : at + 30 + name_len + extra_len]
+                after = window[end - window_start : end - window_start + 4]
+            else:
+                fh.seek(need)
+                extra = fh.read(extra_len) or b""
+                fh.seek(end)
+                after = fh.read(4) or b""
+            end += _descriptor_length(extra, after, csizes[i] >= _U32 or usizes[i] >= _U32)
+        if end > following[i]:
+            raise InvalidWheel(
+                f"{archive.path}: member {d.names[i]!r} (bytes {start}-{end}) runs into the next member or the "
+                f"central directory (at {following[i]}); its sizes contradict the archive's layout"
+            )
+        add_end(end)
+    plan = _Plan()
+    plan.count = len(kept)
+    if not kept:
+        return plan
+    starts = [offsets[i] for i in kept]
+    # Runs: kept members whose bytes follow each other in the input.
+    cuts = [k for k in range(1, len(kept)) if starts[k] != ends[k - 1]]
+    bounds = [0, *cuts, len(kept)]
+    out = 0
+    for a, b in zip(bounds, bounds[1:]):
+        run_start, run_end = starts[a], ends[b - 1]
+        plan.ranges.append((run_start, run_end - run_start))
+        shift = out - (run_start - d.concat)  # how far the run's members move (0: they keep their offsets)
+        if shift == 0:
+            _verbatim_entries(d, kept[a:b], plan.entries)
+        else:
+            for k in range(a, b):
+                i = kept[k]
+                plan.entries.append(_moved_entry(d, i, starts[k] - d.concat + shift, usizes[i], csizes[i]))
+        out += run_end - run_start
+    plan.size = out
+    return plan
+
+
+def _verbatim_entries(d: _Directory, members: List[int], entries: List[bytes]) -> None:
+    """Append the directory entries of ``members`` unchanged: one slice per run of neighbouring entries."""
+    cd, pos, fields = d.cd, d.pos, d.fields
+    first = members[0]
+    for previous, i in zip(members, members[1:] + [-1]):
+        if i == previous + 1:
+            continue
+        f = fields[previous]
+        entries.append(cd[pos[first] : pos[previous] + 46 + f[5] + f[6] + f[7]])
+        first = i
+
+
+def _descriptor_length(local_extra: "bytes | bytearray", signature: "bytes | bytearray", big: bool) -> int:
+    """The length of a member's data descriptor (after its data): 12 to 24 bytes.
+
+    Its signature (``signature``: the 4 bytes after the data) is optional, and
+    its sizes are 8 bytes each when the member is ZIP64: a ZIP64 block in the
+    local extra field, or sizes that need 64 bits (``big``).
+    """
+    zip64 = big
+    at = 0
+    while not zip64 and at + 4 <= len(local_extra):
+        kind, size = struct.unpack_from("<HH", local_extra, at)
+        zip64 = kind == 0x0001
+        at += 4 + size
+    return (4 if signature == b"PK\x07\x08" else 0) + 4 + (16 if zip64 else 8)
+
+
 def _strip_zip64_extra(extra: bytes) -> bytes:
     out = bytearray()
     i = 0
@@ -135,174 +429,158 @@ def _strip_zip64_extra(extra: bytes) -> bytes:
     return bytes(out)
 
 
-def _dos_date_time(dt: Tuple[int, int, int, int, int, int]) -> Tuple[int, int]:
-    year, month, day, hour, minute, second = dt
-    return ((year - 1980) << 9 | month << 5 | day), (hour << 11 | minute << 5 | second // 2)
+def _moved_entry(d: _Directory, i: int, offset: int, usize: int, csize: int) -> bytes:
+    """Member ``i``'s central directory entry for its new ``offset``: the same bytes but the offset.
+
+    When the offset needs ZIP64, or had it, the extra field is rebuilt: the
+    ZIP64 block holds the sizes when either needs 64 bits, then the offset
+    when it does (the order readers, zipfile included, expect).
+    """
+    entry = d.entry(i)
+    f = d.full(i)
+    if f[18] != _U32 and offset < _U32:
+        return entry[:42] + struct.pack("<I", offset) + entry[46:]
+    name_end = 46 + f[12]
+    extra = _strip_zip64_extra(entry[name_end : name_end + f[13]])
+    values: List[int] = []
+    csize32, usize32, offset32 = csize, usize, offset
+    if usize >= _U32 or csize >= _U32:
+        values += [usize, csize]
+        csize32 = usize32 = _U32
+    if offset >= _U32:
+        values.append(offset)
+        offset32 = _U32
+    if values:
+        extra = struct.pack("<HH", 0x0001, 8 * len(values)) + struct.pack(f"<{len(values)}Q", *values) + extra
+    version_needed = f[3] | f[4] << 8
+    if values:
+        version_needed = max(version_needed, 45)
+    fixed = _CENTRAL.pack(
+        b"PK\x01\x02", f[1], f[2], version_needed, f[5], f[6], f[7], f[8], f[9],
+        csize32, usize32, f[12], len(extra), f[14], f[15], f[16], f[17], offset32,
+    )
+    return fixed + entry[46:name_end] + extra + entry[name_end + f[13] :]
 
 
-class _Writer:
-    """Appends local entries to an output stream and remembers central records."""
+# -- writing ---------------------------------------------------------------------------------------
 
-    def __init__(self, out: BinaryIO) -> None:
-        self.out = out
-        #: bytes written so far; member offsets in the new archive are relative to its start.
-        self.offset = 0
-        self.central: List[bytes] = []
 
-    def _write(self, data: bytes) -> None:
-        self.out.write(data)
-        self.offset += len(data)
+#: New members up to this size are deflated; larger ones (the RECORD of a wheel with thousands of
+#: members: 1.2 MB for torch, mostly base64 digests that deflate to half) are stored: deflating
+#: that RECORD took 100 ms here, more than everything else the rewrite does but the copy.
+DEFLATE_NEW_MEMBERS_UP_TO = 1 << 16
 
-    def copy_raw(self, src: BinaryIO, info: zipfile.ZipInfo) -> None:
-        """Copy a member's local header, data and data descriptor verbatim."""
-        src.seek(info.header_offset)
-        header = src.read(_LOCAL.size)
-        if len(header) != _LOCAL.size or header[:4] != b"PK\x03\x04":
-            raise InvalidWheel(f"member {info.filename!r}: bad local header at offset {info.header_offset}")
-        fields = _LOCAL.unpack(header)
-        name_len, extra_len = fields[9], fields[10]
-        rest = src.read(name_len + extra_len)
-        if len(rest) != name_len + extra_len:
-            raise InvalidWheel(f"member {info.filename!r}: local header truncated")
-        if rest[:name_len] != _name_bytes(info):
-            # Tools disagree on which name wins when the two differ (a known way
-            # to smuggle files past a checker): refuse rather than copy it on.
-            raise InvalidWheel(
-                f"member {info.filename!r}: its local header names it "
-                f"{rest[:name_len].decode('utf-8', 'replace')!r}; the two names must agree"
-            )
-        local_extra = rest[name_len:]
-        new_offset = self.offset
-        self._write(header + rest)
-        self._copy_data(src, info.compress_size, info.filename)
-        if info.flag_bits & 0x08:
-            zip64 = any(
-                struct.unpack_from("<H", local_extra, i)[0] == 0x0001
-                for i in _extra_offsets(local_extra)
-            ) or info.compress_size >= _U32 or info.file_size >= _U32
-            sig = src.read(4)
-            size = 16 if zip64 else 8
-            body = sig + src.read(4 + size) if sig == b"PK\x07\x08" else sig + src.read(size)
-            self._write(body)
-        self._central_entry(info, new_offset)
 
-    def _copy_data(self, src: BinaryIO, count: int, name: str) -> None:
-        """Copy ``count`` bytes from ``src``'s position, 1 MiB at a time.
+DateTime = Tuple[int, int, int, int, int, int]
+#: A file's mode in a member's external attributes (Unix: the high 16 bits): a regular file, rw-r--r--.
+_REGULAR_FILE = (0o100644 & 0xFFFF) << 16
 
-        (``os.copy_file_range`` was tried: on ext4 without reflinks it was no
-        faster than this loop, which already runs at about ``cp``'s speed.)
-        """
-        done = 0
-        while done < count:
-            chunk = src.read(min(CHUNK, count - done))
-            if not chunk:
-                raise InvalidWheel(f"member {name!r}: data truncated")
-            self._write(chunk)
-            done += len(chunk)
 
-    def _central_entry(self, info: zipfile.ZipInfo, offset: int) -> None:
-        extra = _strip_zip64_extra(info.extra)
-        z64 = b""
-        file_size, compress_size, header_offset = info.file_size, info.compress_size, offset
-        if file_size >= _U32 or compress_size >= _U32 or offset >= _U32:
-            # The ZIP64 block holds, in order, only the fields that overflow... but
-            # readers (zipfile included) expect sizes first: write those that are maxed.
-            vals = []
-            if file_size >= _U32 or compress_size >= _U32:
-                vals += [file_size, compress_size]
-                file_size = compress_size = _U32
-            if offset >= _U32:
-                vals.append(offset)
-                header_offset = _U32
-            z64 = struct.pack("<HH", 0x0001, 8 * len(vals)) + struct.pack(f"<{len(vals)}Q", *vals)
-        extra = z64 + extra
-        name = _name_bytes(info)
-        comment = info.comment or b""
-        date, tm = _dos_date_time(info.date_time)
-        version_needed = max(info.extract_version, 45 if z64 else 0)
-        self.central.append(
-            _CENTRAL.pack(
-                b"PK\x01\x02",
-                info.create_version,
-                info.create_system,
-                version_needed,
-                info.flag_bits,
-                info.compress_type,
-                tm,
-                date,
-                info.CRC,
-                compress_size,
-                file_size,
-                len(name),
-                len(extra),
-                len(comment),
-                0,
-                info.internal_attr,
-                info.external_attr,
-                header_offset,
-            )
-            + name
-            + extra
-            + comment
-        )
-
-    def add_new(self, name: str, data: bytes, date_time: Tuple[int, int, int, int, int, int]) -> None:
-        """Write a new deflated member (small: variant.json, RECORD)."""
-        info = zipfile.ZipInfo(name, date_time=date_time)
-        info.compress_type = zipfile.ZIP_DEFLATED
-        info.external_attr = (0o100644 & 0xFFFF) << 16
-        info.create_system = 3
-        info.create_version = 20
-        info.extract_version = 20
-        info.flag_bits = 0x800 if not name.isascii() else 0
+def _new_member(sink: _Sink, name: str, data: bytes, date_time: DateTime, external_attr: int = _REGULAR_FILE) -> bytes:
+    """Append a new member (variant.json, RECORD, a replaced member); return its central directory entry."""
+    flags = 0x800 if not name.isascii() else 0
+    if len(data) <= DEFLATE_NEW_MEMBERS_UP_TO:
+        method = 8
         compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
         body = compressor.compress(data) + compressor.flush()
-        info.CRC = zlib.crc32(data) & _U32
-        info.compress_size = len(body)
-        info.file_size = len(data)
-        encoded = name.encode("utf-8")
-        date, tm = _dos_date_time(date_time)
-        offset = self.offset
-        self._write(
-            _LOCAL.pack(
-                b"PK\x03\x04", 20, info.flag_bits, info.compress_type, tm, date,
-                info.CRC, len(body), len(data), len(encoded), 0,
-            )
-            + encoded
+    else:
+        method, body = 0, data
+    crc = zlib.crc32(data) & _U32
+    encoded = name.encode("utf-8")
+    date, tm = _dos_date_time(date_time)
+    offset = sink.offset
+    sink.write(
+        _LOCAL.pack(b"PK\x03\x04", 20, flags, method, tm, date, crc, len(body), len(data), len(encoded), 0)
+        + encoded
+        + body
+    )
+    extra = b""
+    offset32 = offset
+    if offset >= _U32:
+        extra = struct.pack("<HHQ", 0x0001, 8, offset)
+        offset32 = _U32
+    return (
+        _CENTRAL.pack(
+            b"PK\x01\x02", 20, 3, 45 if extra else 20, flags, method, tm, date, crc, len(body), len(data),
+            len(encoded), len(extra), 0, 0, 0, external_attr, offset32,
         )
-        self._write(body)
-        info.extra = b""
-        self._central_entry(info, offset)
-
-    def finish(self, comment: bytes = b"") -> None:
-        cd_offset = self.offset
-        for record in self.central:
-            self._write(record)
-        cd_size = self.offset - cd_offset
-        count = len(self.central)
-        if count >= _U16 or cd_size >= _U32 or cd_offset >= _U32:
-            eocd64_offset = self.offset
-            self._write(_EOCD64.pack(b"PK\x06\x06", _EOCD64.size - 12, 45, 45, 0, 0, count, count, cd_size, cd_offset))
-            self._write(_LOCATOR64.pack(b"PK\x06\x07", 0, eocd64_offset, 1))
-            self._write(
-                _EOCD.pack(b"PK\x05\x06", 0, 0, min(count, _U16), min(count, _U16),
-                           min(cd_size, _U32), min(cd_offset, _U32), len(comment))
-                + comment
-            )
-        else:
-            self._write(_EOCD.pack(b"PK\x05\x06", 0, 0, count, count, cd_size, cd_offset, len(comment)) + comment)
+        + encoded
+        + extra
+    )
 
 
-def _name_bytes(info: zipfile.ZipInfo) -> bytes:
-    """The member name exactly as stored (zipfile decoded it with UTF-8 or cp437)."""
-    return info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+def _end_records(sink: _Sink, entries: Sequence[bytes], count: int, comment: bytes) -> None:
+    """Write the central directory and the end records (ZIP64 ones when a count, size or offset needs them)."""
+    cd_offset = sink.offset
+    sink.write(b"".join(entries))
+    cd_size = sink.offset - cd_offset
+    if count >= _U16 or cd_size >= _U32 or cd_offset >= _U32:
+        eocd64_offset = sink.offset
+        sink.write(
+            _EOCD64.pack(b"PK\x06\x06", _EOCD64.size - 12, 45, 45, 0, 0, count, count, cd_size, cd_offset)
+            + _LOCATOR64.pack(b"PK\x06\x07", 0, eocd64_offset, 1)
+            + _EOCD.pack(b"PK\x05\x06", 0, 0, min(count, _U16), min(count, _U16),
+                         min(cd_size, _U32), min(cd_offset, _U32), len(comment))
+            + comment
+        )
+    else:
+        sink.write(_EOCD.pack(b"PK\x05\x06", 0, 0, count, count, cd_size, cd_offset, len(comment)) + comment)
 
 
-def _extra_offsets(extra: bytes) -> Iterator[int]:
-    i = 0
-    while i + 4 <= len(extra):
-        yield i
-        i += 4 + struct.unpack_from("<H", extra, i + 2)[0]
+def write_rewritten(
+    archive: WheelArchive,
+    out: BinaryIO,
+    plan: _Plan,
+    new_members: Sequence[Tuple[str, bytes]],
+    date_time: DateTime,
+    *,
+    copy_method: CopyMethod = "auto",
+    attributes: Optional[Mapping[str, Tuple[DateTime, int]]] = None,
+) -> _Sink:
+    """Write the planned ranges of ``archive``, then ``new_members`` and the central directory, into ``out``.
+
+    ``out`` is any binary stream; ranges are copied in the kernel only when it
+    has a file descriptor.  New members get ``date_time`` and a regular
+    file's mode, or what ``attributes`` gives for their name (``(date_time,
+    external_attr)``: a replaced member keeps its own).  Returns the sink
+    (``used``: how bytes were copied).
+    """
+    sink = _Sink(out, copy_method)
+    for start, length in plan.ranges:
+        try:
+            sink.copy(archive._fh, start, length)
+        except _Unreadable as exc:
+            raise InvalidWheel(f"{archive.path}: {exc}") from None
+    entries = list(plan.entries)
+    for name, data in new_members:
+        when, mode = (attributes or {}).get(name, (date_time, _REGULAR_FILE))
+        entries.append(_new_member(sink, name, data, when, mode))
+    _end_records(sink, entries, plan.count + len(new_members), archive.comment)
+    if sink.fd is None:
+        out.flush()
+    return sink
+
+
+def _create_temp(folder: Path, prefix: str, suffix: str) -> Tuple[int, str]:
+    """A new file ``folder/{prefix}XXXXXXXX{suffix}``, created exclusively, mode 0600 (what ``tempfile.mkstemp`` does).
+
+    Its own few lines: :mod:`tempfile` costs more to import than the build
+    backend's budget for this whole module allows.
+    """
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        name = os.path.join(folder, f"{prefix}{os.urandom(4).hex()}{suffix}")
+        try:
+            return os.open(name, flags, 0o600), name
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(folder))
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    import filecmp  # only when the destination exists already
+
+    return filecmp.cmp(a, b, shallow=False)
 
 
 class atomic_output:
@@ -337,7 +615,7 @@ class atomic_output:
             room = max(1, name_max(parent) - _TMP_TAIL - 2)
             raw_name = os.fsencode(self.dest.name)
             stem = os.fsdecode(raw_name[:room]) if len(raw_name) > room else self.dest.name
-            fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=parent)
+            fd, name = _create_temp(parent, f".{stem}.", ".tmp")
         except OSError as exc:
             self._remove_created_dirs()
             raise OutputError(f"cannot write into {parent}: {exc.strerror or exc}") from None
@@ -359,7 +637,7 @@ class atomic_output:
         try:
             os.link(self.tmp, self.dest)
         except FileExistsError:
-            if self.dest.is_file() and filecmp.cmp(self.tmp, self.dest, shallow=False):
+            if self.dest.is_file() and _same_bytes(self.tmp, self.dest):
                 self.unchanged = True
                 return True
             raise OutputExists(f"{self.dest} already exists with different content; pass --force to replace it") from None
@@ -402,7 +680,7 @@ class atomic_output:
             if self.dest.exists() or self.dest.is_symlink():
                 if self.dest.is_dir():
                     raise OutputExists(f"{self.dest}: is a directory")
-                if self.dest.is_file() and filecmp.cmp(self.tmp, self.dest, shallow=False):
+                if self.dest.is_file() and _same_bytes(self.tmp, self.dest):
                     self.unchanged = True
                     ok = True
                     return
@@ -435,57 +713,82 @@ def rewrite_wheel(
     force: bool = False,
     verify: bool = False,
     archive: Optional[WheelArchive] = None,
+    replace: Optional[Mapping[str, bytes]] = None,
+    copy_method: CopyMethod = "auto",
 ) -> Path:
     """Write ``dest``: ``src`` with its variant.json replaced by ``variant_json``.
 
     ``variant_json=None`` removes variant.json (``unmake-variant``).  ``dest``
     is the full output path; the caller chooses the name (label or not).
-    ``verify`` first checks every member against RECORD.
+    ``verify`` first checks every member against RECORD.  ``replace`` maps
+    member names to new contents (METADATA with other ``Requires-Dist``
+    lines): each is written after the copied members, with its own timestamp
+    and mode, and its RECORD row gets the new hash and size; variant.json and
+    RECORD itself cannot be replaced this way.  ``copy_method`` chooses how
+    the kept members' bytes are copied (:data:`CopyMethod`); the output is the
+    same whichever it is.
     """
     src, dest = Path(src), Path(dest)
     WheelFilename.parse(dest.name)
     if same_path(src, dest) or (not dest.exists() and src.resolve() == dest.resolve()):
         raise OutputExists(f"refusing to write over the input wheel {src}; choose another output folder")
+    if copy_method not in COPY_METHODS:
+        raise ValueError(f"copy_method must be one of {', '.join(COPY_METHODS)}, not {copy_method!r}")
     own = archive is None
     arch = archive or WheelArchive(src)
     try:
         if verify:
             arch.verify_record()
-        rows = arch.record()
         vj_name = arch.variant_json_name
         record_name = arch.record_name
-        drop = {vj_name, record_name, record_name + ".jws", record_name + ".p7s"}
-        kept_rows = [r for r in rows if r.path not in drop]
+        drop = frozenset((vj_name, record_name, record_name + ".jws", record_name + ".p7s"))
+        replaced = dict(replace or {})
+        for name in replaced:
+            if name in drop:
+                raise ValueError(f"replace cannot change {name}: variant.json is variant_json's, RECORD is made here")
+            if name not in arch.names:
+                raise InvalidWheel(f"{src}: member {name!r} is missing, so it cannot be replaced")
+        added: List[List[str]] = [[name, record_hash(data), str(len(data))] for name, data in replaced.items()]
+        new_members: List[Tuple[str, bytes]] = list(replaced.items())
+        attributes = {}
+        for name in replaced:
+            member = arch.getinfo(name)
+            attributes[name] = (member.date_time, member.external_attr)
+        drop = drop | frozenset(replaced)
         if variant_json is not None:
-            kept_rows.append(RecordRow(vj_name, record_hash(variant_json), str(len(variant_json))))
-        kept_rows.append(RecordRow(record_name, "", ""))
-        record_bytes = format_record(kept_rows)
+            added.append([vj_name, record_hash(variant_json), str(len(variant_json))])
+            new_members.append((vj_name, variant_json))
+        added.append([record_name, "", ""])
+        record = replace_record_rows(arch.read(record_name), drop, added, source=f"{arch.path.name}: RECORD")
+        new_members.append((record_name, record))
         date_time = new_member_date_time(arch)
-        with atomic_output(dest, force=force) as out, open(src, "rb") as raw:
-            writer = _Writer(out)
-            for info in arch.members:
-                if info.filename in drop:
-                    continue
-                try:
-                    writer.copy_raw(raw, info)
-                except InvalidWheel as exc:  # the writer knows the member; say which wheel
-                    raise InvalidWheel(f"{src}: {exc}") from None
-            if variant_json is not None:
-                writer.add_new(vj_name, variant_json, date_time)
-            writer.add_new(record_name, record_bytes, date_time)
-            writer.finish(arch.zip.comment or b"")
+        # Every local header is read and checked before the output exists.
+        plan = plan_copy(arch, drop)
+        with atomic_output(dest, force=force) as out:
+            write_rewritten(arch, out, plan, new_members, date_time, copy_method=copy_method, attributes=attributes)
     finally:
         if own:
             arch.close()
     return dest
 
 
-def copy_file_atomic(src: "str | os.PathLike[str]", dest: "str | os.PathLike[str]", *, force: bool = False) -> Path:
-    """Copy ``src`` to ``dest`` through :class:`atomic_output` (used for renames that keep bytes)."""
+def copy_file_atomic(
+    src: "str | os.PathLike[str]", dest: "str | os.PathLike[str]", *, force: bool = False,
+    copy_method: CopyMethod = "auto",
+) -> Path:
+    """Copy ``src`` to ``dest`` through :class:`atomic_output` (used for renames that keep bytes).
+
+    The bytes go through the kernel where it can (shared extents on XFS and btrfs).
+    """
     if same_path(src, dest):
         raise OutputExists(f"refusing to copy {src} onto itself")
-    with atomic_output(dest, force=force) as out, open(src, "rb") as fh:
-        shutil.copyfileobj(fh, out, CHUNK)
+    with atomic_output(dest, force=force) as out, open(src, "rb", buffering=0) as fh:
+        sink = _Sink(out, copy_method)
+        size = os.fstat(fh.fileno()).st_size
+        try:
+            sink.copy(fh, 0, size)
+        except _Unreadable as exc:
+            raise InvalidWheel(f"{src}: changed while it was copied ({exc})") from None
     return Path(dest)
 
 

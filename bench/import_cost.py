@@ -1,0 +1,134 @@
+"""What importing the modules of a variant ``build_wheel`` hook costs, in a fresh interpreter.
+
+A frontend runs every PEP 517 hook in a new process, so each hook pays for
+its imports again.  ``varwheel.build`` itself loads nothing but the standard
+library and ``varwheel.errors``; a variant ``build_wheel`` then loads
+``build.toolconfig``, ``build.settings``, ``model.request``, ``build.flags``,
+``build.transport``, ``build.toolchain`` and ``wheel.make`` (and what they
+import).  This script measures that, two ways, in fresh interpreters with
+bytecode caching on (in ``.bench-data/pycache``, as after ``pip install``):
+
+* ``python -X importtime``: the cumulative time of every module first
+  imported after ``varwheel.build`` (median over the runs), and the modules
+  costing most by their own time (their minimum over the runs);
+* wall clock of ``python -c "import varwheel.build; import <the hook's modules>"``
+  against ``python -c "import varwheel.build"`` and ``python -c pass``
+  (medians of interleaved runs), and the ratio to ``python -c pass``.
+
+Usage::
+
+    python bench/import_cost.py [--repeat 20] [--top 15]
+
+Nothing is asserted; the figures go into bench/RESULTS.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+HOOK_MODULES = (
+    "varwheel.build.toolconfig",
+    "varwheel.build.settings",
+    "varwheel.model.request",
+    "varwheel.build.flags",
+    "varwheel.build.transport",
+    "varwheel.build.toolchain",
+    "varwheel.wheel.make",
+)
+_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def child_env() -> Dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(ROOT / ".bench-data" / "pycache")
+    env["PYTHONPATH"] = str(ROOT / "backend") + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def importtime(code: str, env: Dict[str, str]) -> List[Tuple[int, int, int, str]]:
+    """``(self us, cumulative us, depth, module)`` for each import ``python -X importtime -c code`` reports."""
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, capture_output=True, text=True, check=True)
+    rows = []
+    for line in proc.stderr.splitlines():
+        found = _LINE.match(line)
+        if found:
+            rows.append((int(found.group(1)), int(found.group(2)), len(found.group(3)) // 2, found.group(4)))
+    return rows
+
+
+def after(rows: List[Tuple[int, int, int, str]], module: str) -> List[Tuple[int, int, int, str]]:
+    """The imports reported after ``module``'s own line (what the code imported next)."""
+    for i, row in enumerate(rows):
+        if row[3] == module and row[2] == 0:
+            return rows[i + 1 :]
+    raise SystemExit(f"{module} was not imported")
+
+
+def wall(code: str, env: Dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    return time.perf_counter() - start
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--top", type=int, default=15, help="modules listed by their own import time")
+    args = parser.parse_args(argv)
+    env = child_env()
+    hook = "import varwheel.build; import " + ", ".join(HOOK_MODULES)
+    programs = {"pass": "pass", "build": "import varwheel.build", "hook": hook}
+    labels = {"pass": "python -c pass", "build": "import varwheel.build", "hook": "+ the hook's modules"}
+    for code in programs.values():  # write the bytecode caches, warm the page cache
+        wall(code, env)
+
+    totals: List[float] = []
+    own: Dict[str, List[int]] = {}
+    cumulative: Dict[str, List[int]] = {}
+    parents: Dict[str, str] = {}
+    times: Dict[str, List[float]] = {name: [] for name in programs}
+    for _ in range(args.repeat):
+        rows = after(importtime(hook, env), "varwheel.build")
+        totals.append(sum(c for _, c, depth, _ in rows if depth == 0) / 1000)
+        stack: List[str] = []
+        for self_us, cum_us, depth, module in reversed(rows):  # parents come after their children
+            del stack[depth:]
+            if stack:  # who imported it: the nearest varwheel module above it, else its parent
+                ours = [m for m in stack if m.startswith("varwheel")]
+                parents.setdefault(module, ours[-1] if ours else stack[-1])
+            stack.append(module)
+            own.setdefault(module, []).append(self_us)
+            cumulative.setdefault(module, []).append(cum_us)
+        for name, code in programs.items():  # interleaved: drift hits all alike
+            times[name].append(wall(code, env))
+
+    print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.repeat} fresh interpreters each")
+    print(f"modules a variant build_wheel hook imports after varwheel.build ({', '.join(m.split('.', 1)[1] for m in HOOK_MODULES)}):")
+    print(f"  python -X importtime, cumulative: median {statistics.median(totals):.1f} ms (best {min(totals):.1f} ms)")
+    base = statistics.median(times["pass"])
+    for name, runs in times.items():
+        median = statistics.median(runs)
+        print(f"  wall, {labels[name]:28} median {median * 1e3:6.1f} ms   {median / base:5.2f}x python -c pass")
+    alone = statistics.median(times["hook"]) - statistics.median(times["build"])
+    print(f"  wall, the hook's modules alone: {alone * 1e3:.1f} ms (difference of the medians)")
+    print(f"  top {args.top} by own import time (minimum over the runs), with the module that imported each:")
+    ranked = sorted(own, key=lambda m: -min(own[m]))[: args.top]
+    for module in ranked:
+        print(f"    {min(own[module]) / 1000:6.2f} ms own  {statistics.median(cumulative[module]) / 1000:6.2f} ms cumulative  "
+              f"{module}  (from {parents.get(module, '-')})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
