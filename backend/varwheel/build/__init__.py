@@ -15,8 +15,8 @@ Every hook is one line over one implementation (:func:`_run` for the hooks
 that write into a folder, :func:`_requires` for the ``get_requires`` ones):
 varwheel's config settings (:mod:`varwheel.build.settings`) are removed before
 the inner backend's hook of the same name is called, with the same
-arguments.  Without variant settings a hook is exactly the inner
-backend's (same wheel, same name).  With them:
+arguments.  Without variant settings (and without ``variant-dependencies``,
+below) a hook is exactly the inner backend's (same wheel, same name).  With them:
 
 * ``build_wheel``: properties -> compiler input (:mod:`varwheel.build.flags`), CUDA
   toolkit bounds checked before compiling (:mod:`varwheel.build.toolchain`), input
@@ -29,6 +29,18 @@ backend's (same wheel, same name).  With them:
   metadata directory;
 * ``build_editable``: the flags, never a label nor ``variant.json``;
 * ``build_sdist``: validates the settings, never builds a variant.
+
+``[tool.varwheel] variant-dependencies`` (PEP 825 variant markers) are the one
+thing varwheel adds to a build without variant settings too: the wheel's
+METADATA gets them as ``Requires-Dist`` lines (:func:`_dependency_lines`), in
+the plain wheel and in every variant, and ``prepare_metadata_for_build_wheel``
+writes the same lines, so a frontend that reads metadata first sees what the
+wheel holds.  In ``variant-dependencies-mode = "markers"`` every wheel gets
+the same lines; in ``"resolve"`` each gets the plain requirements of its own
+variant, and an entry whose value depends on the installing machine fails the
+build before the inner backend runs.  Editable wheels, which the frontend that
+asked for them installs at once and nobody publishes, always get the resolved
+form (pip and uv 0.13.9 cannot read the markers).
 
 Under pip (which rejects labelled wheel names) the label is deferred by
 itself; compiler input that ends in a pure-Python wheel is a warning (an
@@ -271,6 +283,8 @@ class _Plan:
             )
         self.hook = hook
         self.project = project
+        #: The Requires-Dist values this variant's wheel gets (resolved now: a machine-dependent entry fails here).
+        self.dependencies = _dependency_lines(project, self.request.label, self.request.description, hook=hook)
 
     def announce(self, what: str) -> None:
         from varwheel.model.builtins import describe_unevaluated, unevaluated_properties
@@ -285,6 +299,7 @@ class _Plan:
         if self.toolkit is not None:
             items.append(f"{self.toolkit.describe()} satisfies the CUDA bounds")
         _say("forwarded: " + "; ".join(items + self.transport.forwarded))
+        _say_dependencies(self.project, self.dependencies, self.hook)
 
 
     def check_compiled(self, wheel: "Path") -> None:
@@ -317,6 +332,86 @@ class _Plan:
             f"warning: {what}; installers would take this Python-only wheel as the {self.request.label} "
             "variant. Fix the build, or set [tool.varwheel] require-compiled = true to make this an error"
         )
+
+
+def _dependency_lines(project, label: "Optional[str]", description, *, hook: str = "build_wheel") -> "List[str]":
+    """The ``Requires-Dist`` values varwheel adds for one wheel (``label=None``: the plain wheel).
+
+    ``markers`` mode: every entry as written (normalized), the same for every
+    wheel; ``resolve`` mode, and every editable build: each entry evaluated
+    for this variant (:meth:`~varwheel.model.variant_markers.VariantRequirement.resolve`),
+    those that do not apply left out.
+    """
+    deps = project.tool.variant_dependencies
+    if not deps:
+        return []
+    if project.tool.variant_dependencies_mode == "markers" and not hook.endswith("_editable"):
+        return [dep.canonical() for dep in deps]
+    resolved = (dep.resolve(label, description) for dep in deps)
+    return [line for line in resolved if line is not None]
+
+
+def _say_dependencies(project, lines: "List[str]", hook: str) -> None:
+    if not project.tool.variant_dependencies:
+        return
+    mode = project.tool.variant_dependencies_mode
+    how = "resolved for this variant" if mode == "resolve" or hook.endswith("_editable") else "with their variant markers"
+    _say(f"variant-dependencies: {len(lines)} Requires-Dist line(s) {how}" + (f": {'; '.join(lines)}" if lines else ""))
+
+
+def _plain_dependency_lines(project, hook: str) -> "List[str]":
+    from varwheel.model.properties import VariantDescription
+
+    lines = _dependency_lines(project, None, VariantDescription(), hook=hook)
+    _say_dependencies(project, lines, hook)
+    return lines
+
+
+def _metadata_name(archive) -> str:
+    return archive.record_name.rsplit("/", 1)[0] + "/METADATA"
+
+
+def _rewrite_with_dependencies(src: "Path", dest: "Path", lines: "List[str]", variant_json: "Optional[bytes]") -> "Path":
+    """``src`` -> ``dest`` with ``lines`` added to METADATA (and ``variant_json``), members copied raw."""
+    from varwheel.model.variant_markers import add_requires_dist
+    from varwheel.wheel.archive import WheelArchive
+    from varwheel.wheel.rewrite import rewrite_wheel
+
+    with WheelArchive(src) as archive:
+        name = _metadata_name(archive)
+        metadata = add_requires_dist(archive.read(name), lines)
+        # force: like every backend, a rebuild replaces the same-named wheel.
+        return rewrite_wheel(src, dest, variant_json=variant_json, replace={name: metadata}, force=True, archive=archive)
+
+
+def _add_to_metadata_directory(directory: str, name: str, lines: "List[str]") -> None:
+    """``prepare_metadata_for_build_*``: the same lines in the prepared METADATA as in the wheel."""
+    from pathlib import Path
+
+    from varwheel.model.variant_markers import add_requires_dist
+
+    path = Path(directory) / name / "METADATA"
+    path.write_bytes(add_requires_dist(path.read_bytes(), lines))
+
+
+def _plain_with_dependencies(project, hook: str, directory: str, rest, *more: "Any") -> str:
+    """A hook without variant settings for a project with ``variant-dependencies``: the inner result plus the lines."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    lines = _plain_dependency_lines(project, hook)
+    if hook.startswith("prepare_metadata"):
+        name = str(_call_inner(project, hook, directory, rest, *more))
+        _add_to_metadata_directory(directory, name, lines)
+        return name
+    tmp = Path(tempfile.mkdtemp(prefix="varwheel-inner-"))
+    try:
+        name = str(_call_inner(project, hook, str(tmp), rest, *more))
+        _rewrite_with_dependencies(tmp / name, Path(directory) / name, lines, None)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return name
 
 
 def _under_pip() -> bool:
@@ -375,6 +470,8 @@ def _run(hook: str, directory: str, config_settings: "Optional[ConfigSettings]",
     settings, rest = _settings(config_settings)
     inner = _inner(project)
     if not settings.requested:
+        if project.tool.variant_dependencies and hook != "build_sdist":
+            return _plain_with_dependencies(project, hook, directory, rest, *more)
         return str(getattr(inner, hook)(directory, rest, *more))
     plan = _Plan(project, settings, rest, hook=hook, check_toolchain=hook in _COMPILING_HOOKS)
     if hook == "build_sdist":  # an sdist is never a variant: the settings were validated, then removed
@@ -383,12 +480,32 @@ def _run(hook: str, directory: str, config_settings: "Optional[ConfigSettings]",
         return _variant_wheel(plan, directory, *more)
     if hook == "build_editable":  # the compiler input, but never a label nor variant.json
         plan.announce("building (editable, no label)")
+    if hook == "build_editable" and project.tool.variant_dependencies:
+        return _editable_with_dependencies(plan, directory, *more)
     with _applied(plan.transport):
         name = str(_call_inner(project, hook, directory, plan.transport.config_settings, *more))
     if hook == "prepare_metadata_for_build_wheel":
         from pathlib import Path
 
         (Path(directory) / name / "variant.json").write_bytes(plan.request.variant_json)
+    if hook.startswith("prepare_metadata") and plan.dependencies:
+        _add_to_metadata_directory(directory, name, plan.dependencies)
+    return name
+
+
+def _editable_with_dependencies(plan: "_Plan", directory: str, *more: "Any") -> str:
+    """An editable variant build of a project with ``variant-dependencies``: the resolved lines in METADATA."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    tmp = Path(tempfile.mkdtemp(prefix="varwheel-inner-"))
+    try:
+        with _applied(plan.transport):
+            name = str(_call_inner(plan.project, "build_editable", str(tmp), plan.transport.config_settings, *more))
+        _rewrite_with_dependencies(tmp / name, Path(directory) / name, plan.dependencies, None)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return name
 
 
@@ -409,8 +526,11 @@ def _variant_wheel(plan: "_Plan", wheel_directory: str, metadata_directory: "Opt
         plan.check_compiled(tmp / name)
         if defer:
             _warn_if_replacing_another_variant(Path(wheel_directory) / name, plan.request.label)
-        # force: like every backend, a rebuild replaces the same-named wheel.
-        out = make_variant(tmp / name, wheel_directory, plan.request, force=True, defer_label=defer)
+        if plan.project.tool.variant_dependencies:
+            out = _variant_with_dependencies(plan, tmp / name, Path(wheel_directory), defer)
+        else:
+            # force: like every backend, a rebuild replaces the same-named wheel.
+            out = make_variant(tmp / name, wheel_directory, plan.request, force=True, defer_label=defer)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     if defer and not plan.settings.defer_label:
@@ -421,6 +541,16 @@ def _variant_wheel(plan: "_Plan", wheel_directory: str, metadata_directory: "Opt
     elif defer:
         _say(f"label {plan.request.label} deferred: {out.name} carries variant.json; add the label with varwheel relabel")
     return out.name
+
+
+def _variant_with_dependencies(plan: "_Plan", src: "Path", wheel_directory: "Path", defer: bool) -> "Path":
+    """:func:`~varwheel.wheel.make.make_variant`'s output, with the variant's Requires-Dist lines in METADATA."""
+    from varwheel.wheel.archive import WheelArchive
+    from varwheel.wheel.make import variant_output_path
+
+    with WheelArchive(src) as archive:
+        dest = variant_output_path(archive, wheel_directory, None if defer else plan.request.label)
+    return _rewrite_with_dependencies(src, dest, plan.dependencies, plan.request.variant_json)
 
 
 def _warn_if_replacing_another_variant(dest, label: str) -> None:

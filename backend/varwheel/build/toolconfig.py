@@ -12,6 +12,12 @@
 
     # require-compiled = true             # a variant whose wheel holds no compiled code is an error
 
+    # PEP 825 variant markers; written as Requires-Dist into every wheel (docs/build-backend.md)
+    variant-dependencies = [
+        'nvidia-cublas-cu12>=12.8 ; "nvidia :: cuda_version_lower_bound :: 12.8" in variant_properties',
+    ]
+    # variant-dependencies-mode = "resolve"  # plain requirements per variant, for today's installers
+
     [tool.varwheel.mapping."blas_lapack :: library :: mkl"]
     cmake-define = { BLA_VENDOR = "Intel10_64lp" }
 
@@ -19,6 +25,14 @@ Without ``backend``, the inner backend is inferred when exactly one known
 backend distribution (:data:`KNOWN_BACKENDS`) is in ``build-system.requires``;
 otherwise the error shows the line to add.  The mapping table is parsed by
 :func:`varwheel.build.flags.parse_mapping_table`.
+
+``variant-dependencies`` entries are parsed once, here, by
+:func:`varwheel.model.variant_markers.parse_variant_requirement`; an entry that
+uses no variant marker belongs in ``[project] dependencies`` and is refused.
+``variant-dependencies-mode`` is a project setting, not a ``-C`` one, because
+every wheel of a release must follow the same mode: in ``markers`` (the
+default) they all carry the same lines (PEP 825's uniform metadata), in
+``resolve`` each carries its own plain ones.
 """
 
 from __future__ import annotations
@@ -48,7 +62,9 @@ KNOWN_BACKENDS: Dict[str, str] = {
 #: The inner backend's family: decides how a variant reaches it (:data:`varwheel.build.transport.STRATEGIES`).
 Family = Literal["scikit-build-core", "meson-python", "setuptools", "hatchling", "flit-core", "other"]
 
-_KEYS = ("backend", "backend-path", "mapping", "require-compiled")
+_KEYS = ("backend", "backend-path", "mapping", "require-compiled", "variant-dependencies", "variant-dependencies-mode")
+#: ``markers``: the entries as Requires-Dist, the same in every wheel; ``resolve``: evaluated per variant at build time.
+DEPENDENCY_MODES = ("markers", "resolve")
 _BACKEND_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*)?$")
 _SELF = ("varwheel.build", "varwheel")
 
@@ -63,6 +79,9 @@ class ToolConfig:
     #: A variant build whose compiler input ends in a pure-Python wheel (an
     #: optional extension that failed to compile) is an error, not a warning.
     require_compiled: bool = False
+    #: ``variant-dependencies``: :class:`varwheel.model.variant_markers.VariantRequirement` objects.
+    variant_dependencies: Tuple[Any, ...] = ()
+    variant_dependencies_mode: str = "markers"
 
     @property
     def family(self) -> Family:
@@ -189,7 +208,44 @@ def parse_tool_config(data: Mapping[str, Any], *, source: str = "pyproject.toml"
         from varwheel.build.flags import parse_mapping_table
 
         mappings = parse_mapping_table(table["mapping"], source=source)
-    return ToolConfig(backend, tuple(paths), mappings, inferred, source, require_compiled)
+    dependencies, mode = _variant_dependencies(table, source)
+    return ToolConfig(backend, tuple(paths), mappings, inferred, source, require_compiled, dependencies, mode)
+
+
+def _variant_dependencies(table: Mapping[str, Any], source: str) -> Tuple[Tuple[Any, ...], str]:
+    """``variant-dependencies`` (each a specifier that uses a variant marker) and ``variant-dependencies-mode``."""
+    mode = table.get("variant-dependencies-mode", "markers")
+    if mode not in DEPENDENCY_MODES:
+        raise InvalidPyproject(
+            f"{source}: tool.varwheel.variant-dependencies-mode: {mode!r} is not a mode; use \"markers\" (the "
+            "Requires-Dist lines as written, the same in every wheel) or \"resolve\" (each wheel gets its own "
+            "plain requirements, which pip and uv 0.13.9 read)"
+        )
+    entries = table.get("variant-dependencies", [])
+    if isinstance(entries, str) or not isinstance(entries, list):
+        raise InvalidPyproject(
+            f"{source}: tool.varwheel.variant-dependencies: expected a list of dependency specifiers, got {entries!r}"
+        )
+    if not entries:
+        return (), mode
+    from varwheel.model.variant_markers import parse_variant_requirement
+
+    parsed = []
+    seen: Dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        where = f"{source}: tool.varwheel.variant-dependencies[{i}]"
+        req = parse_variant_requirement(entry, where=where, error=InvalidPyproject)
+        if not req.uses_variant_markers:
+            raise InvalidPyproject(
+                f"{where} {entry!r}: uses no variant marker (variant_label, variant_properties, variant_features, "
+                "variant_namespaces); list it in [project] dependencies instead"
+            )
+        canonical = req.canonical()
+        if canonical in seen:
+            raise InvalidPyproject(f"{where} {entry!r}: the same dependency as {seen[canonical]}; list it once")
+        seen[canonical] = f"tool.varwheel.variant-dependencies[{i}]"
+        parsed.append(req)
+    return tuple(parsed), mode
 
 
 def load_project_config(root: "str | Path") -> ProjectConfig:

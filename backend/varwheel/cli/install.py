@@ -18,6 +18,11 @@ null variant where there is none.
 size, hashes and the chosen wheel's own ``variant.json``; pip gets
 ``--no-deps --no-index``: the lock is the whole set.
 
+Variant-specific dependencies (PEP 825 markers in the chosen wheel's
+``Requires-Dist``) are evaluated for the chosen wheel on this machine and
+handed to pip as plain requirements (one line each says what became of
+them); see :mod:`varwheel.machine.install`.
+
 Exit status: 0 installed (or, with ``--dry-run``, selected); 1 no wheel fits
 (stderr says why per wheel) or pip failed; 2 bad input.
 """
@@ -90,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     chosen = result.selection.chosen
     assert chosen is not None  # install_selected raises NothingFits when nothing was chosen
     what = _what(chosen)
+    for marked, plain in result.dependencies:
+        print(f"variant dependency: {marked}  ->  {plain if plain is not None else '(not for this wheel here)'}")
     if args.dry_run:
         print(f"would install {chosen.path} ({what}) as {result.plain_name}")
         print(" ".join(shlex.quote(part) for part in result.command))

@@ -12,6 +12,10 @@ it, and why (:func:`varwheel.model.drafts.read_draft`).  A PEP 817-era
 document (v0.0.2, v0.0.3), which uv cannot read, is shown through the
 converter ``varwheel upgrade`` uses, so its variants and providers read as
 they will once upgraded; the change count says how far that is from the file.
+
+A wheel whose METADATA has variant-specific dependencies (``Requires-Dist``
+with PEP 825 variant markers) lists them, plain wheel or variant, and says
+that pip and uv 0.13.9 cannot read them (``varwheel install`` can).
 """
 
 from __future__ import annotations
@@ -149,7 +153,35 @@ def _properties_lines(strings: List[str]) -> List[str]:
     return ["  properties:  " + strings[0]] + ["               " + s for s in strings[1:]]
 
 
+def _variant_dependencies(archive) -> List[str]:
+    """The ``Requires-Dist`` values of the wheel's METADATA that use variant markers."""
+    from varwheel.model.variant_markers import requires_dist, uses_variant_markers
+
+    name = archive.record_name.rsplit("/", 1)[0] + "/METADATA"
+    if name not in archive.names:
+        return []
+    return [value for value in requires_dist(archive.read(name)) if uses_variant_markers(value)]
+
+
+def _dependency_lines(deps: List[str]) -> List[str]:
+    if not deps:
+        return []
+    return (["  variant dependencies:  (PEP 825 markers: pip and uv 0.13.9 cannot read them; varwheel install can)"]
+            + [f"    {dep}" for dep in deps])
+
+
 def _show_wheel(path: str) -> Tuple[Dict[str, Any], List[str]]:
+    data, lines = _show_wheel_variant(path)
+    from varwheel.wheel.archive import WheelArchive
+
+    with WheelArchive(path) as archive:
+        deps = _variant_dependencies(archive)
+    if deps:  # only then: the JSON of every other wheel stays as it was
+        data["variant_dependencies"] = deps
+    return data, lines + _dependency_lines(deps)
+
+
+def _show_wheel_variant(path: str) -> Tuple[Dict[str, Any], List[str]]:
     from varwheel.errors import InvalidMetadata
     from varwheel.model.drafts import OLD_NULL_LABEL, load_json, single_label
     from varwheel.wheel.archive import WheelArchive

@@ -16,6 +16,20 @@ names it cannot parse).
 ``PKG#LABEL`` and ``no_variant`` choose by hand (see
 :class:`varwheel.machine.select.Choice`).
 
+Variant-specific dependencies (PEP 825 markers in ``Requires-Dist``, which
+pip cannot parse: it stops with a traceback) are evaluated here for the
+chosen wheel (:func:`variant_environment`): ``variant_label`` is its label
+(``""`` for a plain wheel), ``variant_properties`` the label's properties this
+machine supports (all of them for a variant chosen by hand with
+``PKG#LABEL``: the image is for another machine), the feature and namespace
+sets follow from it.  The copy pip gets has those lines rewritten into plain
+requirements (standard markers kept) or removed, its RECORD row updated
+(:func:`~varwheel.wheel.rewrite.rewrite_wheel` ``replace``), so pip resolves
+them with everything else in one run and the installed METADATA stays
+readable by pip (``pip show``, ``pip check``).  Why not ``--no-deps`` plus the
+evaluated requirements: pip would install the published METADATA, and every
+later pip command warns about it or fails (measured: docs/machine-side.md).
+
 :func:`install_locked` installs from a ``pylock.toml``
 (:mod:`varwheel.machine.lock`): per package it ranks the locked wheels for
 this machine by the inlined ``variants-json``, then checks the chosen file
@@ -45,10 +59,20 @@ from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidInput
 from varwheel.machine.lock import InvalidLock, LockedPackage, LockedWheel, read_lock
-from varwheel.machine.select import Candidate, Selection, parse_requirement, select, select_locked, target_tags
+from varwheel.machine.select import (
+    FORCED,
+    Candidate,
+    Release,
+    Selection,
+    parse_requirement,
+    select,
+    select_locked,
+    target_tags,
+)
 
 __all__ = ["NothingFits", "InstallResult", "LockInstallResult", "default_python", "pip_command",
-           "install_selected", "install_locked", "target_environment"]
+           "install_selected", "install_locked", "target_environment", "variant_environment",
+           "evaluated_dependencies"]
 
 if TYPE_CHECKING:
     from varwheel.machine.detect_cache import DetectCache
@@ -62,6 +86,10 @@ class NothingFits(Exception):
         super().__init__(f"no wheel of {selection.requirement} fits this machine:\n{selection.why_nothing()}")
 
 
+#: One variant-marker ``Requires-Dist`` of the chosen wheel and what pip got instead (``None``: left out).
+DependencyChange = Tuple[str, Optional[str]]
+
+
 @dataclass
 class InstallResult:
     selection: Selection
@@ -69,6 +97,8 @@ class InstallResult:
     returncode: int = 0
     plain_name: str = ""
     warnings: List[str] = field(default_factory=list)
+    #: The chosen wheel's variant-marker dependencies, evaluated (empty when it has none).
+    dependencies: List[DependencyChange] = field(default_factory=list)
 
 
 def default_python() -> str:
@@ -107,6 +137,82 @@ def pip_command(python: str, wheel: "str | os.PathLike[str]", find_links: Sequen
     return cmd + list(pip_args)
 
 
+# -- variant-specific dependencies ----------------------------------------------------------------
+def _supported(release: Optional[Release], prop) -> bool:
+    support = release.support.get(prop.namespace) if release is not None else None
+    for feature in support.features if support is not None else ():
+        if feature.name == prop.feature:
+            return prop.value in feature.values
+    return False
+
+
+def variant_environment(chosen: Candidate, release: Optional[Release], wheel: "Optional[Path]" = None):
+    """PEP 825's marker values for the chosen wheel (:class:`~varwheel.model.variant_markers.VariantEnvironment`).
+
+    The properties are the wheel's own (its ``variant.json``, read from
+    ``wheel``, by default the candidate's file), kept where this machine
+    supports them (``release.support``, ``--assume`` included); a variant
+    chosen by hand keeps them all, since it is installed for the machine it
+    was chosen for, not this one.  A plain wheel is ``""`` and empty sets; the
+    null variant ``"null"`` and empty sets.
+    """
+    from varwheel.model.variant_markers import VariantEnvironment
+    from varwheel.wheel.archive import WheelArchive
+
+    if chosen.kind == "plain":
+        return VariantEnvironment.of(None)
+    with WheelArchive(wheel or chosen.path) as archive:
+        found = archive.variant()
+    if found is None:  # pragma: no cover - WheelArchive.variant raises for a labelled name without one
+        return VariantEnvironment.of(chosen.label)
+    label, doc = found
+    own = doc.variants[label]
+    kept = list(own) if chosen.state == FORCED else [p for p in own if _supported(release, p)]
+    return VariantEnvironment.of(label, kept)
+
+
+def evaluated_dependencies(wheel: Path, variant) -> Tuple[Optional[Tuple[str, bytes]], List[DependencyChange]]:
+    """``((METADATA member, rewritten bytes) or None, changes)`` for installing ``wheel`` as ``variant``.
+
+    Each ``Requires-Dist`` that uses a variant marker becomes its plain
+    requirement (:meth:`~varwheel.model.variant_markers.VariantRequirement.substitute`)
+    or is removed; every other line stays byte for byte.  ``None``: nothing to change.
+    """
+    from varwheel.model.variant_markers import parse_variant_requirement, rewrite_requires_dist, uses_variant_markers
+    from varwheel.wheel.archive import WheelArchive
+
+    with WheelArchive(wheel) as archive:
+        name = archive.record_name.rsplit("/", 1)[0] + "/METADATA"
+        if name not in archive.names:
+            return None, []
+        raw = archive.read(name)
+    changes: List[DependencyChange] = []
+
+    def replace(value: str) -> Optional[str]:
+        if not uses_variant_markers(value):
+            return value
+        req = parse_variant_requirement(value, where=f"{wheel.name}: {name}: Requires-Dist")
+        new = req.substitute(variant)
+        changes.append((value, new))
+        return new
+
+    rewritten = rewrite_requires_dist(raw, replace)
+    return ((name, rewritten) if changes else None), changes
+
+
+def _install_copy(src: Path, dest: Path, replacement: Optional[Tuple[str, bytes]]) -> None:
+    """The file pip installs: ``src``'s bytes under ``dest``'s (plain) name, METADATA replaced when asked."""
+    if replacement is None:
+        shutil.copyfile(src, dest)
+        return
+    from varwheel.wheel.archive import WheelArchive
+    from varwheel.wheel.rewrite import rewrite_wheel
+
+    with WheelArchive(src, check_name=False) as archive:
+        own = archive.read(archive.variant_json_name) if archive.has_variant_json() else None
+        rewrite_wheel(src, dest, variant_json=own, replace=dict([replacement]), archive=archive)
+
+
 def install_selected(
     requirement: str,
     find_links: Sequence["str | os.PathLike[str]"],
@@ -138,15 +244,16 @@ def install_selected(
     chosen = selection.chosen
     plain = str(chosen.filename.with_label(None))
     extras = sorted(parse_requirement(requirement)[0].extras)
+    replacement, changes = evaluated_dependencies(chosen.path, variant_environment(chosen, selection.chosen_release))
     if dry_run:
         cmd = pip_command(python, Path("<tmp>") / plain, find_links, pip_args, extras)
-        return InstallResult(selection, cmd, 0, plain, list(selection.warnings))
+        return InstallResult(selection, cmd, 0, plain, list(selection.warnings), changes)
     with tempfile.TemporaryDirectory(prefix="varwheel-install-") as tmp:
         copy = Path(tmp) / plain
-        shutil.copyfile(chosen.path, copy)
+        _install_copy(chosen.path, copy, replacement)
         cmd = pip_command(python, copy, find_links, pip_args, extras)
         proc = subprocess.run(cmd)
-    return InstallResult(selection, cmd, proc.returncode, plain, list(selection.warnings))
+    return InstallResult(selection, cmd, proc.returncode, plain, list(selection.warnings), changes)
 
 
 # -- installing from a lock file ------------------------------------------------------------------
@@ -377,7 +484,9 @@ def install_locked(
             _check_own_variant(fetched, sel.chosen, where)
             copy = Path(tmp) / "plain" / plain
             copy.parent.mkdir(exist_ok=True)
-            shutil.copyfile(fetched, copy)
+            # The lock holds the dependencies; the copy's METADATA only stops naming markers pip cannot parse.
+            replacement, _ = evaluated_dependencies(fetched, variant_environment(sel.chosen, sel.chosen_release, fetched))
+            _install_copy(fetched, copy, replacement)
             copies.append(str(copy))
         cmd = [python, "-m", "pip", "install", *copies, *fixed, *pip_args]
         proc = subprocess.run(cmd)

@@ -59,6 +59,12 @@ code                           what
                                flags, in a pure-Python wheel (``none-any``,
                                ``Root-Is-Purelib: true``): typically an optional
                                extension that failed to compile
+``variant-markers``            (warning) ``Requires-Dist`` lines using PEP 825's
+                               variant markers (plain wheels too): uv 0.13.9
+                               refuses the wheel ("invalid metadata"), pip stops
+                               with a traceback (``--no-deps`` installs it and
+                               ``pip show``/``pip check`` then fail); only
+                               ``varwheel install`` evaluates them
 (the loader's codes)           (warning) what uv accepts although the drafts do
                                not: :attr:`VariantDocument.findings`
                                (``static-value-undeclared``, ``schema-unknown``,
@@ -553,6 +559,7 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
                 report.error(problem.code, problem.message)
         except InvalidInput as exc:
             report.error("record-unreadable", str(exc))
+        _variant_marker_warning(report, archive)
         if not archive.has_variant_json():
             if report.label is not None:
                 report.error(
@@ -600,6 +607,27 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
     _value_findings(report, document.variants[inner], document)
     _build_warnings(report, inner, document, pure=pure)
     return report
+
+
+def _variant_marker_warning(report: WheelReport, archive: WheelArchive) -> None:
+    """``variant-markers``: METADATA that today's installers cannot parse (measured in tests/test_variant_dependencies.py)."""
+    from varwheel.model.variant_markers import requires_dist, uses_variant_markers
+
+    name = archive.record_name.rsplit("/", 1)[0] + "/METADATA"
+    if name not in archive.names:
+        return
+    try:
+        marked = [v for v in requires_dist(archive.read(name)) if uses_variant_markers(v)]
+    except InvalidInput:
+        return  # an unreadable member is the RECORD checks' finding
+    if marked:
+        report.warning(
+            "variant-markers",
+            f"METADATA has {len(marked)} Requires-Dist line(s) with PEP 825 variant markers ({'; '.join(marked)}): "
+            "uv 0.13.9 refuses the wheel as invalid metadata and pip stops with a traceback (with --no-deps pip "
+            "installs it, then pip show and pip check fail); only varwheel install evaluates them. For today's "
+            "installers build with [tool.varwheel] variant-dependencies-mode = \"resolve\"",
+        )
 
 
 def _build_warnings(report: WheelReport, label: str, document: VariantDocument, *, pure: bool) -> None:
