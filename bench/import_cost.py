@@ -15,9 +15,12 @@ bytecode caching on (in ``.bench-data/pycache``, as after ``pip install``):
   against ``python -c "import varwheel.build"`` and ``python -c pass``
   (medians of interleaved runs), and the ratio to ``python -c pass``.
 
+``--baseline REV`` measures the same for git revision REV too (its
+``backend/`` unpacked under ``.bench-data``), interleaved with the tree's.
+
 Usage::
 
-    python bench/import_cost.py [--repeat 20] [--top 15]
+    python bench/import_cost.py [--repeat 20] [--top 15] [--baseline REV]
 
 Nothing is asserted; the figures go into bench/RESULTS.md by hand.
 """
@@ -47,12 +50,24 @@ HOOK_MODULES = (
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
-def child_env() -> Dict[str, str]:
+def child_env(backend: Path = ROOT / "backend") -> Dict[str, str]:
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(ROOT / ".bench-data" / "pycache")
-    env["PYTHONPATH"] = str(ROOT / "backend") + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(backend) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def baseline_backend(rev: str) -> Path:
+    """``backend/`` at git revision ``rev``, unpacked once under ``.bench-data`` (git's metadata is left alone)."""
+    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    folder = ROOT / ".bench-data" / "baseline" / sha
+    if not (folder / "backend" / "varwheel").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "backend"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "backend"
 
 
 def importtime(code: str, env: Dict[str, str]) -> List[Tuple[int, int, int, str]]:
@@ -74,6 +89,19 @@ def after(rows: List[Tuple[int, int, int, str]], module: str) -> List[Tuple[int,
     raise SystemExit(f"{module} was not imported")
 
 
+def _direct_imports(rows: List[Tuple[int, int, int, str]]) -> List[str]:
+    """Modules outside varwheel imported by a varwheel module (or by the code itself), not by another module."""
+    found: List[str] = []
+    stack: List[str] = []
+    for _, _, depth, module in reversed(rows):
+        del stack[depth:]
+        parent = stack[-1] if stack else None
+        if not module.startswith("varwheel") and (parent is None or parent.startswith("varwheel")):
+            found.append(module.split(".")[0] if parent is None else module)
+        stack.append(module)
+    return found
+
+
 def wall(code: str, env: Dict[str, str]) -> float:
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
@@ -84,45 +112,61 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--top", type=int, default=15, help="modules listed by their own import time")
+    parser.add_argument("--baseline", metavar="REV", help="also measure git revision REV, interleaved")
     args = parser.parse_args(argv)
-    env = child_env()
+    trees = {"this tree": child_env()}
+    if args.baseline:
+        trees[f"@{args.baseline}"] = child_env(baseline_backend(args.baseline))
     hook = "import varwheel.build; import " + ", ".join(HOOK_MODULES)
-    programs = {"pass": "pass", "build": "import varwheel.build", "hook": hook}
-    labels = {"pass": "python -c pass", "build": "import varwheel.build", "hook": "+ the hook's modules"}
-    for code in programs.values():  # write the bytecode caches, warm the page cache
-        wall(code, env)
+    # The floor: the modules outside varwheel that the hook's modules import directly, alone.
+    direct = sorted({m for m in _direct_imports(after(importtime(hook, trees["this tree"]), "varwheel.build"))})
+    programs = {"pass": "pass", "build": "import varwheel.build", "hook": hook,
+                "floor": "import varwheel.build; import " + ", ".join(direct)}
+    labels = {"pass": "python -c pass", "build": "import varwheel.build", "hook": "+ the hook's modules",
+              "floor": "+ only their stdlib/packaging"}
+    for env in trees.values():
+        for code in programs.values():  # write the bytecode caches, warm the page cache
+            wall(code, env)
 
-    totals: List[float] = []
+    totals: Dict[str, List[float]] = {tree: [] for tree in trees}
     own: Dict[str, List[int]] = {}
     cumulative: Dict[str, List[int]] = {}
     parents: Dict[str, str] = {}
-    times: Dict[str, List[float]] = {name: [] for name in programs}
+    times: Dict[Tuple[str, str], List[float]] = {(t, p): [] for t in trees for p in programs}
     for _ in range(args.repeat):
-        rows = after(importtime(hook, env), "varwheel.build")
-        totals.append(sum(c for _, c, depth, _ in rows if depth == 0) / 1000)
-        stack: List[str] = []
-        for self_us, cum_us, depth, module in reversed(rows):  # parents come after their children
-            del stack[depth:]
-            if stack:  # who imported it: the nearest varwheel module above it, else its parent
-                ours = [m for m in stack if m.startswith("varwheel")]
-                parents.setdefault(module, ours[-1] if ours else stack[-1])
-            stack.append(module)
-            own.setdefault(module, []).append(self_us)
-            cumulative.setdefault(module, []).append(cum_us)
-        for name, code in programs.items():  # interleaved: drift hits all alike
-            times[name].append(wall(code, env))
+        for tree, env in trees.items():  # interleaved: drift hits all alike
+            rows = after(importtime(hook, env), "varwheel.build")
+            totals[tree].append(sum(c for _, c, depth, _ in rows if depth == 0) / 1000)
+            if tree == "this tree":
+                stack: List[str] = []
+                for self_us, cum_us, depth, module in reversed(rows):  # parents come after their children
+                    del stack[depth:]
+                    if stack:  # who imported it: the nearest varwheel module above it, else its parent
+                        ours = [m for m in stack if m.startswith("varwheel")]
+                        parents.setdefault(module, ours[-1] if ours else stack[-1])
+                    stack.append(module)
+                    own.setdefault(module, []).append(self_us)
+                    cumulative.setdefault(module, []).append(cum_us)
+            for name, code in programs.items():
+                times[(tree, name)].append(wall(code, env))
 
     print(f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}; {args.repeat} fresh interpreters each")
     print(f"modules a variant build_wheel hook imports after varwheel.build ({', '.join(m.split('.', 1)[1] for m in HOOK_MODULES)}):")
-    print(f"  python -X importtime, cumulative: median {statistics.median(totals):.1f} ms (best {min(totals):.1f} ms)")
-    base = statistics.median(times["pass"])
-    for name, runs in times.items():
-        median = statistics.median(runs)
-        print(f"  wall, {labels[name]:28} median {median * 1e3:6.1f} ms   {median / base:5.2f}x python -c pass")
-    alone = statistics.median(times["hook"]) - statistics.median(times["build"])
-    print(f"  wall, the hook's modules alone: {alone * 1e3:.1f} ms (difference of the medians)")
-    print(f"  top {args.top} by own import time (minimum over the runs), with the module that imported each:")
+    base = statistics.median(times[("this tree", "pass")])
+    for tree in trees:
+        print(f"  {tree}:")
+        print(f"    python -X importtime, cumulative: median {statistics.median(totals[tree]):.1f} ms "
+              f"(best {min(totals[tree]):.1f} ms)")
+        for name in programs:
+            median = statistics.median(times[(tree, name)])
+            print(f"    wall, {labels[name]:28} median {median * 1e3:6.1f} ms   {median / base:5.2f}x python -c pass")
+        alone = statistics.median(times[(tree, "hook")]) - statistics.median(times[(tree, "build")])
+        floor = statistics.median(times[(tree, "floor")]) - statistics.median(times[(tree, "build")])
+        print(f"    wall, the hook's modules alone: {alone * 1e3:.1f} ms; the modules outside varwheel that they import "
+              f"directly, alone: {floor * 1e3:.1f} ms (differences of the medians)")
+    print(f"  outside varwheel, imported directly by the hook's modules: {', '.join(direct)}")
+    print(f"  this tree, top {args.top} by own import time (minimum over the runs), with the module that imported each:")
     ranked = sorted(own, key=lambda m: -min(own[m]))[: args.top]
     for module in ranked:
         print(f"    {min(own[module]) / 1000:6.2f} ms own  {statistics.median(cumulative[module]) / 1000:6.2f} ms cumulative  "

@@ -32,10 +32,14 @@ after ``pip install``; one untimed run of each tool first writes those
 caches and warms the page cache.  Peak RSS is each child's own ``VmHWM``
 (Linux ``/proc``), polled every 5 ms.
 
+``--baseline REV`` also runs make-variant as it was at git revision REV
+(its ``backend/`` unpacked under ``.bench-data`` and put first on
+``PYTHONPATH``), in the same rounds: before and after in one run.
+
 Usage::
 
     python bench/make_variant.py [--cases torch,synthetic,reflink] [--size-mb 1024] [--repeat 5]
-                                 [--variantlib-repeat 1] [--no-variantlib] [--no-verify]
+                                 [--variantlib-repeat 1] [--no-variantlib] [--no-verify] [--baseline REV]
 
 Prints, per case, one line per tool: best and median seconds, ratio of the
 bests to ``cp``'s, peak RSS.  Nothing is asserted but that the outputs are
@@ -337,12 +341,26 @@ def shared_extents(path: Path) -> Tuple[int, int]:
 # -- running and measuring -------------------------------------------------------------------------
 
 
-def child_env() -> Dict[str, str]:
-    """The children's environment: bytecode cached (outside the tree), as after ``pip install``."""
+def child_env(backend: Optional[Path] = None) -> Dict[str, str]:
+    """The children's environment: bytecode cached (outside the tree), as after ``pip install``; ``backend`` first on the path."""
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(ROOT / ".bench-data" / "pycache")
+    if backend is not None:
+        env["PYTHONPATH"] = str(backend) + os.pathsep + env.get("PYTHONPATH", "")
     return env
+
+
+def baseline_backend(rev: str) -> Path:
+    """``backend/`` as it was at git revision ``rev``, unpacked once under ``.bench-data`` (no worktree: git's metadata is left alone)."""
+    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    folder = ROOT / ".bench-data" / "baseline" / sha
+    if not (folder / "backend" / "varwheel").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "backend"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder / "backend"
 
 
 def run_once(argv: Sequence[str], out_dir: Path, env: Dict[str, str], interval: float = 0.005) -> Tuple[float, int]:
@@ -386,6 +404,11 @@ def tools_for(wheel: Path, work: Path, args: argparse.Namespace, variantlib: Opt
             args.repeat,
         ),
     }
+    if args.baseline:
+        tools[f"varwheel make-variant @{args.baseline}"] = (
+            [python, "-m", "varwheel", "make-variant", "-f", str(wheel), "-o", str(work / "baseline"), "-p", PROPERTY],
+            args.repeat,
+        )
     if not args.no_verify:
         tools["varwheel make-variant --verify"] = (
             [python, "-m", "varwheel", "make-variant", "-f", str(wheel), "-o", str(work / "varwheel_verify"),
@@ -405,16 +428,19 @@ def out_dir_of(name: str, cmd: List[str]) -> Path:
     return Path(cmd[-1]).parent if name == "cp" else Path(cmd[cmd.index("-o") + 1])
 
 
-def measure(tools, env: Dict[str, str]):
+def measure(tools, env: Dict[str, str], baseline_env: Optional[Dict[str, str]] = None):
     """Every tool once untimed (caches), then ``n`` timed runs each, interleaved."""
+    def env_of(name: str) -> Dict[str, str]:
+        return baseline_env if baseline_env is not None and "@" in name else env
+
     for name, (cmd, _) in tools.items():
         if not name.startswith("variantlib"):
-            run_once(cmd, out_dir_of(name, cmd), env)
+            run_once(cmd, out_dir_of(name, cmd), env_of(name))
     results: Dict[str, List[Tuple[float, int]]] = {}
     for rnd in range(max(n for _, n in tools.values())):
         for name, (cmd, n) in tools.items():  # interleaved: drift hits every tool alike
             if rnd < n:
-                results.setdefault(name, []).append(run_once(cmd, out_dir_of(name, cmd), env))
+                results.setdefault(name, []).append(run_once(cmd, out_dir_of(name, cmd), env_of(name)))
     return results
 
 
@@ -489,6 +515,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--variantlib-repeat", type=int, default=1, help="runs of variantlib (slow: it recompresses)")
     parser.add_argument("--no-variantlib", action="store_true")
     parser.add_argument("--no-verify", action="store_true", help="skip the make-variant --verify runs")
+    parser.add_argument("--baseline", metavar="REV", help="also run make-variant as of this git revision")
     args = parser.parse_args(argv)
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = set(cases) - {"torch", "synthetic", "reflink"}
@@ -502,6 +529,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if variantlib is None and not args.no_variantlib:
         raise SystemExit("variantlib is not installed (pip install variantlib==0.2.2) or pass --no-variantlib")
     env = child_env()
+    baseline_env = child_env(baseline_backend(args.baseline)) if args.baseline else None
 
     inputs: Dict[str, Tuple[Path, float]] = {}
     for case, make in (("torch", make_torch_shaped), ("synthetic", lambda: make_input(args.size_mb))):
@@ -519,7 +547,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             continue
         wheel, made = inputs[case]
         work = DATA / f"runs-{case}"
-        results = measure(tools_for(wheel, work, args, variantlib, with_variantlib=not args.no_variantlib), env)
+        results = measure(tools_for(wheel, work, args, variantlib, with_variantlib=not args.no_variantlib), env, baseline_env)
         check_outputs(wheel, work)
         report(f"{case}: {describe(wheel, made)}", results)
         shutil.rmtree(work)
@@ -538,7 +566,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 work = mount.mountpoint / f"runs-{case}"
                 tools = tools_for(wheel, work, args, variantlib, with_variantlib=False)
                 tools.pop("varwheel make-variant --verify", None)  # inflating everything is not what reflinks change
-                results = measure(tools, env)
+                results = measure(tools, env, baseline_env)
                 ours = check_outputs(wheel, work)
                 shared, size = shared_extents(ours)
                 cp_shared, cp_size = shared_extents(work / "cp" / wheel.name)

@@ -866,34 +866,43 @@ class WheelArchive:
     def local_data_start(self, i: int) -> int:
         """Where member ``i``'s compressed bytes start, after its local header, which must agree with the directory.
 
-        The local header must be one (its signature) and name the member as the
-        central directory does, byte for byte: tools disagree on which name wins
-        when the two differ (a known way to smuggle files past a checker).
+        See :meth:`check_local_header`; the common case (every field from the
+        flags to the name as the directory has them) is one comparison.
         """
         d = self._dir
-        f = d.fields[i]
         offset = d.offsets[i]
         name = d.raw_names[i]
+        entry = d.pos[i]
         self._fh.seek(offset)
         head = self._fh.read(_LOCAL_FIXED + len(name)) or b""
+        if head[:4] != b"PK\x03\x04" or head[6:28] != d.cd[entry + 8 : entry + 30] or head[_LOCAL_FIXED:] != name:
+            self.check_local_header(i)
+        if d.fields[i][2] & 0x60:
+            raise NotImplementedError("compressed patched data or strong encryption (flag bit 5 or 6)")
+        return offset + _LOCAL_FIXED + len(name) + int(struct.unpack_from("<H", head, 28)[0])
+
+    def check_local_header(self, i: int) -> None:
+        """Raise ``ValueError`` (:class:`_Unreadable`) unless member ``i``'s local header agrees with the directory.
+
+        It must be one (its signature), name the member as the central
+        directory does, byte for byte and in the same encoding (tools disagree
+        on which name wins when the two differ: a known way to smuggle files
+        past a checker), and say the same compression method, CRC and sizes
+        (:func:`local_contradiction`).
+        """
+        d = self._dir
+        offset = d.offsets[i]
+        self._fh.seek(offset)
+        head = self._fh.read(_LOCAL_FIXED) or b""
         if len(head) < _LOCAL_FIXED or head[:4] != b"PK\x03\x04":
             raise _Unreadable(f"member {d.names[i]!r}: bad local header at offset {offset}")
-        local = _LOCAL.unpack_from(head)
-        local_name = head[_LOCAL_FIXED:]
-        if local[9] != len(name):  # rare: read the name the local header gives, for the message
-            self._fh.seek(offset + _LOCAL_FIXED)
-            local_name = self._fh.read(local[9]) or b""
-        check_local_name(d.names[i], name, f[2], local_name, local[2])
-        if head[8:10] + head[14:26] != d.cd[d.pos[i] + 10 : d.pos[i] + 12] + d.cd[d.pos[i] + 16 : d.pos[i] + 28]:
-            self._fh.seek(offset + _LOCAL_FIXED + local[9])
-            contradiction = local_contradiction(d, i, local, self._fh.read(local[10]) or b"")
-            if contradiction:
-                raise _Unreadable(contradiction)
-        if f[2] & 0x20:
-            raise NotImplementedError("compressed patched data (flag bit 5)")
-        if f[2] & 0x40:
-            raise NotImplementedError("strong encryption (flag bit 6)")
-        return offset + _LOCAL_FIXED + int(local[9]) + int(local[10])
+        local = _LOCAL.unpack(head)
+        local_name = self._fh.read(local[9]) or b""
+        local_extra = self._fh.read(local[10]) or b""
+        check_local_name(d.names[i], d.raw_names[i], d.fields[i][2], local_name, local[2])
+        contradiction = local_contradiction(d, i, local, local_extra)
+        if contradiction:
+            raise _Unreadable(contradiction)
 
     def _blocks(self, i: int, *, reuse: bool) -> "Iterator[bytes | memoryview]":
         """Member ``i``'s uncompressed bytes in blocks of at most :data:`CHUNK`, CRC-32 checked.
@@ -941,7 +950,7 @@ class WheelArchive:
             while left > 0 and not ended:
                 data = inflater.unconsumed_tail
                 if data:
-                    block = inflater.decompress(data, CHUNK)
+                    block = _inflate(inflater, data, d.names[i])
                 elif remaining > 0:
                     fh.seek(pos)
                     data = fh.read(min(CHUNK, remaining)) or b""
@@ -949,7 +958,7 @@ class WheelArchive:
                         raise EOFError(f"member {d.names[i]!r}: data truncated")
                     pos += len(data)
                     remaining -= len(data)
-                    block = inflater.decompress(data, CHUNK)
+                    block = _inflate(inflater, data, d.names[i])
                 else:  # every compressed byte given: what the inflater still holds, then the end
                     block = inflater.flush()
                     ended = True
@@ -1036,6 +1045,14 @@ class WheelArchive:
             if path not in self._dir.index:
                 problems.append(RecordProblem("record-missing-member", path, f"{path}: listed in RECORD but not in the wheel"))
         return problems
+
+
+def _inflate(inflater: "zlib._Decompress", data: bytes, name: str) -> bytes:
+    """At most :data:`CHUNK` bytes out of ``data``; a corrupt stream is ``ValueError`` (:class:`_Unreadable`), naming the member."""
+    try:
+        return inflater.decompress(data, CHUNK)
+    except zlib.error as exc:
+        raise _Unreadable(f"member {name!r}: corrupt deflate data ({exc})") from None
 
 
 def local_contradiction(d: _Directory, i: int, local: Tuple[int, ...], local_extra: bytes) -> Optional[str]:

@@ -56,8 +56,6 @@ from varwheel.wheel.archive import (
     WheelArchive,
     _Directory,
     _Unreadable,
-    check_local_name,
-    local_contradiction,
     record_hash,
     replace_record_rows,
 )
@@ -76,6 +74,8 @@ __all__ = [
 ]
 
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")
+#: A local header's signature and extra field length (what the copy plan needs from it).
+_LOCAL_HEAD = struct.Struct("<4s24xH")
 _CENTRAL = struct.Struct("<4sBBHHHHHIIIHHHHHII")
 _EOCD = struct.Struct("<4sHHHHIIH")
 _EOCD64 = struct.Struct("<4sQHHIIQQQQ")
@@ -306,8 +306,9 @@ def plan_copy(archive: WheelArchive, drop: "AbstractSet[str]") -> _Plan:
     dropped = {d.index[name] for name in drop if name in d.index}
     kept = [i for i in range(len(offsets)) if i not in dropped]
     following = _next_starts(d)
-    unpack_local = _LOCAL.unpack_from
+    head = _LOCAL_HEAD.unpack_from
     signature = b"PK\x03\x04"
+    pos = d.pos
     ends: List[int] = []
     add_end = ends.append
     window = bytearray(_WINDOW)  # bytearray, not memoryview: slices compare with bytes 2x faster
@@ -326,25 +327,19 @@ def plan_copy(archive: WheelArchive, drop: "AbstractSet[str]") -> _Plan:
             if need > window_end:
                 raise InvalidWheel(f"{archive.path}: member {d.names[i]!r}: bad local header at offset {start}")
         at = start - window_start
-        local = unpack_local(window, at)
-        if local[0] != signature:
-            raise InvalidWheel(f"{archive.path}: member {d.names[i]!r}: bad local header at offset {start}")
-        if local[9] != name_len or window[at + 30 : at + 30 + name_len] != raw_names[i] or (
-            (local[2] ^ f[2]) & 0x800 and not raw_names[i].isascii()
+        local_signature, extra_len = head(window, at)
+        entry = pos[i]
+        # The common case in two comparisons: the local header's flags, method, time, CRC, sizes and name
+        # length are the directory's bytes, and so is the name.  Anything else gets the exact rules.
+        if (
+            local_signature != signature
+            or window[at + 6 : at + 28] != cd[entry + 8 : entry + 30]
+            or window[at + 30 : at + 30 + name_len] != raw_names[i]
         ):
-            fh.seek(start + 30)
             try:
-                check_local_name(d.names[i], raw_names[i], f[2], fh.read(local[9]) or b"", local[2])
+                archive.check_local_header(i)  # data descriptors and ZIP64 sizes pass here; contradictions do not
             except _Unreadable as exc:
                 raise InvalidWheel(f"{archive.path}: {exc}") from None
-        extra_len = local[10]
-        entry = d.pos[i]
-        if window[at + 8 : at + 10] != cd[entry + 10 : entry + 12] or window[at + 14 : at + 26] != cd[entry + 16 : entry + 28]:
-            # Method, CRC and sizes differ from the directory's: fine only as ZIP64 or data descriptor fields say.
-            fh.seek(need)
-            contradiction = local_contradiction(d, i, local, fh.read(extra_len) or b"")
-            if contradiction:
-                raise InvalidWheel(f"{archive.path}: {contradiction}")
         end = need + extra_len + csizes[i]
         if f[2] & 0x08:
             extra: "bytes | bytearray"
