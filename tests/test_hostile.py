@@ -479,3 +479,15 @@ def test_python_api_non_string_keys_and_non_tables(call, message):
 
     with pytest.raises(InvalidInput, match=re.escape(message)):
         call()
+
+
+@pytest.mark.parametrize("document", [b"[]", b'"variants"', b"7"], ids=["list", "string", "number"])
+def test_upgrade_of_a_variant_json_that_is_not_an_object(run_varwheel, wheel_factory, tmp_path, document):
+    """upgrade handed a JSON list to the drafts' label reader: AttributeError (found by tests/hostile_corpus.py)."""
+    deferred = deferred_wheel(run_varwheel, wheel_factory, tmp_path)
+    _replace_with_record(deferred, "demo-1.0.dist-info/variant.json", document)
+    before = snapshot(deferred.parent)
+    out = tmp_path / "out"
+    assert_refused(run_varwheel("upgrade", deferred, "-o", out), "variant.json", "not a JSON object")
+    assert snapshot(deferred.parent) == before
+    assert not out.exists()

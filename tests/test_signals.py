@@ -229,3 +229,242 @@ class _FakeParser:
         import argparse
 
         return argparse.Namespace(_run=self.run)
+
+
+# -- more commands, several outputs, --verify (issue 11, "the suite attacks itself") ---------------------
+
+
+def _run_until(cmd, ready, signum: int) -> subprocess.CompletedProcess:
+    """Start ``python -m varwheel CMD``, wait until ``ready(pid)`` holds, send ``signum``, wait for the end."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "backend"), env.get("PYTHONPATH")]))
+    argv = [sys.executable, "-m", "varwheel", *map(str, cmd)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, preexec_fn=_default_signals)
+    try:
+        deadline = time.monotonic() + APPEAR_TIMEOUT
+        while not ready(proc.pid):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stdout, stderr = proc.communicate(timeout=EXIT_TIMEOUT)
+                pytest.fail(f"the moment to signal never came (exit {proc.returncode}):\n{stderr.decode(errors='replace')}")
+            time.sleep(0.002)
+        proc.send_signal(signum)
+        stdout, stderr = proc.communicate(timeout=EXIT_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return subprocess.CompletedProcess(argv, proc.returncode, stdout.decode(), stderr.decode())
+
+
+def _temp_files(folder: Path):
+    return [p for p in folder.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")] if folder.is_dir() else []
+
+
+def _writing(folder: Path, prefix: str = ".") -> bool:
+    """A temp file (name starting with ``prefix``) 32 MiB into its copy, and no output of the same name in place.
+
+    Deep in the copy on purpose: a signal there is what these tests are
+    about.  atomic_output has two short windows where a signal still leaves
+    something behind, each pinned by a strict xfail below: between creating
+    the temp file and the end of ``__enter__`` (the temp file stays), and
+    between linking the output into place and the batch recording it (the
+    output stays).
+    """
+    if not folder.is_dir():
+        return False
+    for p in _temp_files(folder):
+        try:
+            if p.name.startswith(prefix) and p.stat().st_size > 32 * CHUNK:
+                final = p.name[1:].rsplit(".", 2)[0]
+                return not (folder / final).exists()
+        except FileNotFoundError:
+            continue
+    return False
+
+
+def _assert_interrupted(done: subprocess.CompletedProcess, signum: int, name: str, *folders: Path) -> None:
+    assert done.returncode == 128 + signum, (done.returncode, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("varwheel: interrupted"), done.stderr
+    assert "Traceback" not in done.stderr
+    for folder in folders:
+        assert not folder.exists() or sorted(p.name for p in folder.iterdir()) == [], (folder, list(folder.iterdir()))
+
+
+@pytest.fixture(scope="module")
+def other_big_wheel(tmp_path_factory):
+    """A second big wheel, of another project (``other``), so that two outputs share one folder."""
+    folder = tmp_path_factory.mktemp("other")
+    big = _write_big_wheel(folder / "src", BIG_MIB // 2)
+    other = folder / "other-1.0-py3-none-any.whl"
+    _rename_project(big, other, "big", "other")
+    big.unlink()
+    yield other
+    other.unlink()
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGINT"])
+def test_a_signal_during_the_second_of_two_outputs_removes_the_first(big_wheel, other_big_wheel, tmp_path, name):
+    """make-variant -f A -f B writes through one OutputBatch: all or nothing, so A's finished output goes too."""
+    wheel, before = big_wheel
+    other_before = _fingerprint(other_big_wheel)
+    signum = int(getattr(signal, name))
+    out = tmp_path / "out"
+
+    def second_under_way(pid: int) -> bool:  # A's output in place, B's copy well under way
+        return out.is_dir() and any(not p.name.startswith(".") for p in out.iterdir()) and _writing(out, ".other-")
+
+    done = _run_until(["make-variant", "-f", wheel, "-f", other_big_wheel, "-o", out, "-p", PROPERTY],
+                      second_under_way, signum)
+    _assert_interrupted(done, signum, name, out)
+    assert _fingerprint(wheel) == before and _fingerprint(other_big_wheel) == other_before
+
+
+def _rename_project(src: Path, dest: Path, old: str, new: str) -> None:
+    """``src`` rewritten as project ``new`` (its dist-info folder renamed, METADATA and RECORD to match), streamed."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", compression=zipfile.ZIP_STORED) as zout:
+        rows = []
+        for info in zin.infolist():
+            name = info.filename.replace(f"{old}-1.0.dist-info", f"{new}-1.0.dist-info").replace(f"{old}/", f"{new}/", 1)
+            if name.endswith("/RECORD"):
+                continue
+            target = zipfile.ZipInfo(name, date_time=info.date_time)
+            target.external_attr = info.external_attr
+            digest = hashlib.sha256()
+            size = 0
+            with zin.open(info) as fin, zout.open(target, "w", force_zip64=True) as fout:
+                for chunk in iter(lambda: fin.read(CHUNK), b""):
+                    if name.endswith("/METADATA"):
+                        chunk = chunk.replace(f"Name: {old}".encode(), f"Name: {new}".encode())
+                    digest.update(chunk)
+                    size += len(chunk)
+                    fout.write(chunk)
+            rows.append(f"{name},sha256={_b64(digest.digest())},{size}")
+        rows.append(f"{new}-1.0.dist-info/RECORD,,")
+        record = zipfile.ZipInfo(f"{new}-1.0.dist-info/RECORD", date_time=(2024, 1, 2, 3, 4, 6))
+        zout.writestr(record, ("\n".join(rows) + "\n").encode())
+
+
+def _read_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/io") as fh:
+            for line in fh:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="reads /proc/<pid>/io to know the verification is under way")
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_during_verify_leaves_no_output(big_wheel, tmp_path, name):
+    """--verify hashes every member before anything is written: interrupted then, nothing exists yet."""
+    wheel, before = big_wheel
+    signum = int(getattr(signal, name))
+    out = tmp_path / "out"
+    done = _run_until(["make-variant", "--verify", "-f", wheel, "-o", out, "-p", PROPERTY],
+                      lambda pid: _read_bytes(pid) > (BIG_MIB // 4) * CHUNK and not _temp_files(out), signum)
+    _assert_interrupted(done, signum, name, out)
+    assert _fingerprint(wheel) == before
+
+
+@pytest.fixture(scope="module")
+def big_variant(big_wheel, tmp_path_factory):
+    """The big wheel as a labelled variant, made by varwheel (for unmake-variant and relabel)."""
+    wheel, _ = big_wheel
+    folder = tmp_path_factory.mktemp("bigvariant")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "backend"), env.get("PYTHONPATH")]))
+    subprocess.run([sys.executable, "-m", "varwheel", "make-variant", "-f", str(wheel), "-o", str(folder), "-p", PROPERTY],
+                   check=True, env=env, capture_output=True)
+    (made,) = folder.iterdir()
+    yield made, _fingerprint(made)
+    for p in folder.iterdir():
+        p.unlink()
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_a_signal_during_unmake_variant_leaves_no_file(big_variant, tmp_path, name):
+    made, before = big_variant
+    signum = int(getattr(signal, name))
+    out = tmp_path / "out"
+    done = _run_until(["unmake-variant", "-f", made, "-o", out], lambda pid: _writing(out), signum)
+    _assert_interrupted(done, signum, name, out)
+    assert _fingerprint(made) == before
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_during_relabel_copy_leaves_no_file(big_variant, tmp_path, name):
+    """relabel -o copies a deferred-label wheel whole under its labelled name: interrupted, nothing is left."""
+    made, _ = big_variant
+    signum = int(getattr(signal, name))
+    deferred_dir = tmp_path / "deferred"
+    deferred_dir.mkdir()
+    deferred = deferred_dir / "big-1.0-py3-none-any.whl"
+    os.link(made, deferred)  # the same bytes under the plain name, without another 400 MiB
+    before = _fingerprint(deferred)
+    out = tmp_path / "out"
+    done = _run_until(["relabel", deferred, "-o", out], lambda pid: _writing(out), signum)
+    _assert_interrupted(done, signum, name, out)
+    assert _fingerprint(deferred) == before
+    assert sorted(p.name for p in deferred_dir.iterdir()) == [deferred.name]
+
+
+# -- the two windows atomic_output still has (found by the tests above; wheel/rewrite.py) ------------------
+#
+# A signal handler raises at any bytecode boundary.  These place the interruption exactly in each window
+# (the real function runs, then the interruption arrives), so that the outcome does not depend on timing.
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 11 item 6: an interruption between creating atomic_output's temp file and the end of its __enter__ "
+    "leaves the temp file: __exit__ never runs for an exception raised in __enter__ (wheel/rewrite.py)"))
+def test_an_interruption_right_after_the_temp_file_is_created_leaves_nothing(tmp_path, monkeypatch):
+    from varwheel.wheel import rewrite
+
+    real = rewrite._create_temp
+
+    def create_then_interrupt(*args):
+        fd, _ = real(*args)  # the temp file exists now
+        os.close(fd)
+        raise KeyboardInterrupt  # what cli.main's SIGTERM handler raises (Terminated), here and now
+
+    monkeypatch.setattr(rewrite, "_create_temp", create_then_interrupt)
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(KeyboardInterrupt):
+        with rewrite.atomic_output(out / "demo-1.0-py3-none-any.whl") as fh:
+            fh.write(b"never written")
+    assert sorted(p.name for p in out.iterdir()) == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "issue 11 item 6: an interruption after atomic_output links the first output into place and before "
+    "OutputBatch records it leaves that output behind: the batch is not all or nothing (wheel/rewrite.py)"))
+def test_an_interruption_right_after_the_link_into_place_leaves_no_output(tmp_path, monkeypatch):
+    from varwheel.wheel import rewrite
+
+    real_link = os.link
+
+    def link_then_interrupt(src, dst, *args, **kwargs):
+        real_link(src, dst, *args, **kwargs)  # the output is in place now
+        raise KeyboardInterrupt
+
+    out = tmp_path / "out"
+    batch = rewrite.OutputBatch(out)
+    first, second = out / "a-1.0-py3-none-any.whl", out / "b-1.0-py3-none-any.whl"
+    batch.plan(first, "a"), batch.plan(second, "b")
+
+    def produce(dest: Path) -> Path:
+        with rewrite.atomic_output(dest) as fh:
+            fh.write(b"payload")
+        return dest
+
+    monkeypatch.setattr(os, "link", link_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        with batch:
+            for dest, _ in batch.planned:
+                batch.write(dest, lambda dest=dest: produce(dest))
+    monkeypatch.undo()
+    assert not out.exists() or sorted(p.name for p in out.iterdir()) == []

@@ -33,7 +33,7 @@ import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Literal, Optional, Sequence, Tuple
+from typing import List, Literal, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidInput, InvalidMetadata, OutputExists
 from varwheel.model.document import VariantDocument, read_document_file
@@ -96,6 +96,8 @@ def plan_wheel(path: "str | os.PathLike[str]", outdir: "str | os.PathLike[str]",
         raw = archive.read(vj_name)
     source = f"{path.name}: {vj_name}"
     data = load_json(raw, source=source)
+    if not isinstance(data, Mapping):  # single_label and the label checks below read it as an object
+        raise InvalidMetadata(f"{source}: the top level is not a JSON object")
     inner = single_label(data)
     if inner is None:
         raise InvalidMetadata(f"{source}: 'variants' must hold exactly one entry in a wheel")
