@@ -403,12 +403,15 @@ def test_a_signal_during_relabel_copy_leaves_no_file(big_variant, tmp_path, name
     deferred_dir.mkdir()
     deferred = deferred_dir / "big-1.0-py3-none-any.whl"
     os.link(made, deferred)  # the same bytes under the plain name, without another 400 MiB
-    before = _fingerprint(deferred)
-    out = tmp_path / "out"
-    done = _run_until(["relabel", deferred, "-o", out], lambda pid: _writing(out), signum)
-    _assert_interrupted(done, signum, name, out)
-    assert _fingerprint(deferred) == before
-    assert sorted(p.name for p in deferred_dir.iterdir()) == [deferred.name]
+    try:
+        before = _fingerprint(deferred)
+        out = tmp_path / "out"
+        done = _run_until(["relabel", deferred, "-o", out], lambda pid: _writing(out), signum)
+        _assert_interrupted(done, signum, name, out)
+        assert _fingerprint(deferred) == before
+        assert sorted(p.name for p in deferred_dir.iterdir()) == [deferred.name]
+    finally:
+        deferred.unlink()  # pytest keeps the last temp folders: not a link that keeps 400 MiB alive
 
 
 # -- the two windows atomic_output still has (found by the tests above; wheel/rewrite.py) ------------------
