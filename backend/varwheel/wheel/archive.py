@@ -539,8 +539,9 @@ class _Directory:
         if not offsets:
             return
         ends = [o + _LOCAL_FIXED + f[5] + c for o, f, c in zip(offsets, fields, self.csizes)]
-        if max(ends) > self.cd_start or min(offsets) < self.concat:
-            i = next(i for i, (o, e) in enumerate(zip(offsets, ends)) if e > self.cd_start or o < self.concat)
+        floor = max(self.concat, 0)  # (an end record that puts the directory past the file makes concat negative)
+        if max(ends) > self.cd_start or min(offsets) < floor:
+            i = next(i for i, (o, e) in enumerate(zip(offsets, ends)) if e > self.cd_start or o < floor)
             raise InvalidWheel(
                 f"{path}: member {self.names[i]!r} (offset {offsets[i]}, {self.csizes[i]} bytes of data) lies "
                 f"outside the archive's member area (before the central directory at {self.cd_start}); the file "
@@ -875,7 +876,14 @@ class WheelArchive:
         entry = d.pos[i]
         self._fh.seek(offset)
         head = self._fh.read(_LOCAL_FIXED + len(name)) or b""
-        if head[:4] != b"PK\x03\x04" or head[6:28] != d.cd[entry + 8 : entry + 30] or head[_LOCAL_FIXED:] != name:
+        f = d.fields[i]
+        if (
+            head[:4] != b"PK\x03\x04"
+            or head[6:28] != d.cd[entry + 8 : entry + 30]
+            or head[_LOCAL_FIXED:] != name
+            or f[3] == _U32
+            or f[4] == _U32
+        ):
             self.check_local_header(i)
         if d.fields[i][2] & 0x60:
             raise NotImplementedError("compressed patched data or strong encryption (flag bit 5 or 6)")
@@ -971,6 +979,11 @@ class WheelArchive:
                     yield block
         if crc != expected:
             raise _Unreadable(f"Bad CRC-32 for file {d.names[i]!r}")
+        if left > 0:  # zipfile takes what there is; a size the directory invents is a lie all the same
+            raise _Unreadable(
+                f"member {d.names[i]!r}: the central directory says {d.usizes[i]} bytes, the member holds "
+                f"{d.usizes[i] - left}"
+            )
 
     def _blocks_via_zipfile(self, i: int) -> Iterator[bytes]:
         """A member compressed with a method other than stored or deflated (bzip2, lzma), through zipfile."""
@@ -1073,13 +1086,20 @@ def local_contradiction(d: _Directory, i: int, local: Tuple[int, ...], local_ext
         return None
     csize, usize = local[7], local[8]
     if csize == _U32 or usize == _U32:
-        at = 0
+        # APPNOTE 4.5.3: a local header's ZIP64 block holds both sizes.
+        at, found = 0, False
         while at + 4 <= len(local_extra):
             kind, size = struct.unpack_from("<HH", local_extra, at)
-            if kind == 0x0001 and size >= 16:
+            if kind == 0x0001 and size >= 16 and at + 20 <= len(local_extra):
                 usize, csize = struct.unpack_from("<QQ", local_extra, at + 4)
+                found = True
                 break
             at += 4 + size
+        if not found:
+            return (
+                f"member {name!r}: its local header gives a size as 0xFFFFFFFF without the ZIP64 extra field "
+                f"that would hold it; the central directory says {d.csizes[i]} bytes compressed, {d.usizes[i]} bytes"
+            )
     said = (local[6], csize, usize)
     known = (full[9], d.csizes[i], d.usizes[i])
     if said != known:

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
+import threading
 import struct
 import time
 import zlib
@@ -335,6 +337,8 @@ def plan_copy(archive: WheelArchive, drop: "AbstractSet[str]") -> _Plan:
             local_signature != signature
             or window[at + 6 : at + 28] != cd[entry + 8 : entry + 30]
             or window[at + 30 : at + 30 + name_len] != raw_names[i]
+            or f[3] == _U32  # sizes in ZIP64 extra fields: the local header's own must say the same
+            or f[4] == _U32
         ):
             try:
                 archive.check_local_header(i)  # data descriptors and ZIP64 sizes pass here; contradictions do not
@@ -344,15 +348,22 @@ def plan_copy(archive: WheelArchive, drop: "AbstractSet[str]") -> _Plan:
         if f[2] & 0x08:
             extra: "bytes | bytearray"
             after: "bytes | bytearray"
-            if end + 4 <= window_end:
+            if end + 24 <= window_end:
                 extra = window[at + 30 + name_len : at + 30 + name_len + extra_len]
-                after = window[end - window_start : end - window_start + 4]
+                after = window[end - window_start : end - window_start + 24]
             else:
                 fh.seek(need)
                 extra = fh.read(extra_len) or b""
                 fh.seek(end)
-                after = fh.read(4) or b""
-            end += _descriptor_length(extra, after, csizes[i] >= _U32 or usizes[i] >= _U32)
+                after = fh.read(24) or b""
+            length, crc, csize, usize = _descriptor(extra, after, csizes[i] >= _U32 or usizes[i] >= _U32)
+            if (crc, csize, usize) != (d.full(i)[9], csizes[i], usizes[i]):
+                raise InvalidWheel(
+                    f"{archive.path}: member {d.names[i]!r}: its data descriptor says CRC {crc:08x}, {csize} bytes "
+                    f"compressed, {usize} bytes; the central directory says CRC {d.full(i)[9]:08x}, {csizes[i]} and "
+                    f"{usizes[i]}: the two must agree"
+                )
+            end += length
         if end > following[i]:
             raise InvalidWheel(
                 f"{archive.path}: member {d.names[i]!r} (bytes {start}-{end}) runs into the next member or the "
@@ -395,12 +406,12 @@ def _verbatim_entries(d: _Directory, members: List[int], entries: List[bytes]) -
         first = i
 
 
-def _descriptor_length(local_extra: "bytes | bytearray", signature: "bytes | bytearray", big: bool) -> int:
-    """The length of a member's data descriptor (after its data): 12 to 24 bytes.
+def _descriptor(local_extra: "bytes | bytearray", after: "bytes | bytearray", big: bool) -> Tuple[int, int, int, int]:
+    """A member's data descriptor (the bytes ``after`` its data, 24 or what the file has): ``(length, crc, csize, usize)``.
 
-    Its signature (``signature``: the 4 bytes after the data) is optional, and
-    its sizes are 8 bytes each when the member is ZIP64: a ZIP64 block in the
-    local extra field, or sizes that need 64 bits (``big``).
+    Its signature is optional, and its sizes are 8 bytes each when the member
+    is ZIP64: a ZIP64 block in the local extra field, or sizes that need 64
+    bits (``big``).  A descriptor cut short gives its length and zeros.
     """
     zip64 = big
     at = 0
@@ -408,7 +419,12 @@ def _descriptor_length(local_extra: "bytes | bytearray", signature: "bytes | byt
         kind, size = struct.unpack_from("<HH", local_extra, at)
         zip64 = kind == 0x0001
         at += 4 + size
-    return (4 if signature == b"PK\x07\x08" else 0) + 4 + (16 if zip64 else 8)
+    skip = 4 if after[:4] == b"PK\x07\x08" else 0
+    length = skip + 4 + (16 if zip64 else 8)
+    if len(after) < length:
+        return length, 0, 0, 0
+    crc, csize, usize = struct.unpack_from("<IQQ" if zip64 else "<III", after, skip)
+    return length, crc, csize, usize
 
 
 def _strip_zip64_extra(extra: bytes) -> bytes:
@@ -578,6 +594,25 @@ def _same_bytes(a: Path, b: Path) -> bool:
     return filecmp.cmp(a, b, shallow=False)
 
 
+class _signals_held:
+    """Defer SIGINT/SIGTERM/SIGHUP (where the platform can) for a few system calls.
+
+    A pending signal is delivered when the block ends, so the caller sees it as
+    an exception right there, with its state consistent.
+    """
+
+    _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+    def __enter__(self) -> None:
+        self.old: Optional[Set[int]] = None
+        if hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread():
+            self.old = set(signal.pthread_sigmask(signal.SIG_BLOCK, self._SIGNALS))
+
+    def __exit__(self, *exc: object) -> None:
+        if self.old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, self.old)
+
+
 class atomic_output:
     """Context manager yielding a temp file in ``dest``'s folder, renamed onto ``dest`` on success.
 
@@ -610,13 +645,33 @@ class atomic_output:
             room = max(1, name_max(parent) - _TMP_TAIL - 2)
             raw_name = os.fsencode(self.dest.name)
             stem = os.fsdecode(raw_name[:room]) if len(raw_name) > room else self.dest.name
-            fd, name = _create_temp(parent, f".{stem}.", ".tmp")
+            # A signal between creating the file and remembering its name would leave it behind
+            # (``__exit__`` does not run when ``__enter__`` raises): hold signals until it is known,
+            # and clean up whatever a signal delivered on release interrupts.
+            with _signals_held():
+                fd, name = _create_temp(parent, f".{stem}.", ".tmp")
+                self.tmp = Path(name)
+                self.fh = os.fdopen(fd, "wb")
         except OSError as exc:
-            self._remove_created_dirs()
+            self._discard_temp()
             raise OutputError(f"cannot write into {parent}: {exc.strerror or exc}") from None
-        self.tmp = Path(name)
-        self.fh = os.fdopen(fd, "wb")
+        except BaseException:
+            self._discard_temp()
+            raise
         return self.fh
+
+    def _discard_temp(self) -> None:
+        """Remove the temp file (if it was created) and the folders made for it."""
+        fh = getattr(self, "fh", None)
+        if fh is not None:
+            fh.close()
+        if self.tmp is not None:
+            try:
+                os.unlink(self.tmp)
+            except OSError:
+                pass
+            self.tmp = None
+        self._remove_created_dirs()
 
     def _link_into_place(self) -> bool:
         """Create ``dest`` only if it does not exist, in one step (a hard link), and drop the temp name.
@@ -642,6 +697,15 @@ class atomic_output:
             raise
         except (AttributeError, NotImplementedError):  # a platform without os.link
             return False
+        except BaseException:
+            # Interrupted around the link (a signal): a destination that is our temp file's inode
+            # was made by it, so it goes too; a batch of outputs stays all or nothing.
+            try:
+                if os.path.samefile(self.tmp, self.dest):
+                    os.unlink(self.dest)
+            except OSError:
+                pass
+            raise
         return True  # the temp name is removed in __exit__'s finally
 
     def _remove_created_dirs(self) -> None:
