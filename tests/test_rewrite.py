@@ -723,6 +723,61 @@ def test_a_local_header_contradicting_the_directory_is_refused(wheel_factory, tm
     assert "its local header says" in problems[0].message
 
 
+def test_a_data_descriptor_contradicting_the_directory_is_refused(wheel_factory, tmp_path):
+    src = wheel_factory(files={"demo/__init__.py": "X = 1\n", "demo/data.txt": "data " * 100}, data_descriptor=True)
+    with zipfile.ZipFile(src) as zf:
+        info = zf.getinfo("demo/data.txt")
+    descriptor = info.header_offset + len(local_header(src, info)) + info.compress_size
+    assert src.read_bytes()[descriptor : descriptor + 4] == b"PK\x07\x08"
+    _patch(src, descriptor + 4, "<I", info.CRC ^ 1)
+    with pytest.raises(InvalidWheel, match="'demo/data.txt': its data descriptor says CRC"):
+        rewrite_wheel(src, tmp_path / "out" / out_name(), variant_json=V3_JSON)
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_size_no_local_header_gives_is_refused(wheel_factory, tmp_path):
+    """The directory's ZIP64 block says 1 TiB; the local header has 0xFFFFFFFF and no ZIP64 block; the data is 500 bytes."""
+    src = wheel_factory(files={"demo/__init__.py": "X = 1\n", "demo/data.txt": "data " * 100})
+    lie = rebuild_zip(src, tmp_path / "lie" / src.name)
+    data = bytearray(lie.read_bytes())
+    with zipfile.ZipFile(lie) as zf:
+        info = zf.getinfo("demo/data.txt")
+        start_dir = zf.start_dir
+    entry = _central_entry_at(lie, "demo/data.txt")
+    name_len, extra_len = struct.unpack_from("<HH", data, entry + 28)
+    assert extra_len == 0
+    zip64 = struct.pack("<HHQ", 0x0001, 8, 1 << 40)
+    struct.pack_into("<I", data, entry + 24, 0xFFFFFFFF)  # uncompressed size: see the ZIP64 block
+    struct.pack_into("<H", data, entry + 30, len(zip64))
+    struct.pack_into("<I", data, info.header_offset + 22, 0xFFFFFFFF)  # the local header's, without a block
+    cut = entry + 46 + name_len
+    data[cut:cut] = zip64
+    eocd = data.rindex(b"PK\x05\x06")
+    cd_size = struct.unpack_from("<I", data, eocd + 12)[0]
+    struct.pack_into("<I", data, eocd + 12, cd_size + len(zip64))
+    assert struct.unpack_from("<I", data, eocd + 16)[0] == start_dir
+    lie.write_bytes(bytes(data))
+    with zipfile.ZipFile(lie) as zf:
+        assert zf.getinfo("demo/data.txt").file_size == 1 << 40
+        assert zf.read("demo/data.txt") == b"data " * 100  # zipfile reads what there is
+    with pytest.raises(InvalidWheel, match="0xFFFFFFFF without the ZIP64 extra field"):
+        rewrite_wheel(lie, tmp_path / "out" / out_name(), variant_json=V3_JSON)
+    with WheelArchive(lie) as archive:
+        assert [p.code for p in archive.record_problems()] == ["record-unreadable"]
+    assert not (tmp_path / "out").exists()
+
+
+def test_members_before_the_start_of_the_file_are_refused(wheel_factory, tmp_path):
+    """An end record that puts the central directory 1 GiB past the end: every member would lie before byte 0."""
+    src = wheel_factory()
+    data = bytearray(src.read_bytes())
+    eocd = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<I", data, eocd + 16, struct.unpack_from("<I", data, eocd + 16)[0] + (1 << 30))
+    src.write_bytes(bytes(data))
+    with pytest.raises(InvalidWheel, match=r"\(offset -\d+, .* lies outside the archive's member area"):
+        WheelArchive(src)
+
+
 def test_members_read_whole_are_bounded(wheel_factory, tmp_path):
     """A RECORD (or variant.json) that inflates past its bound is refused while it is read, not read whole."""
     from varwheel.wheel.archive import MAX_MEMBER_READ, MAX_RECORD_BYTES
