@@ -107,12 +107,6 @@ def _known(reason: str, case_id: str, *commands: str) -> None:
 _known("issue 11 item 1: memory grows with the member count (about 650 bytes a member to open the central "
        "directory, more to check or copy): 200,000 one-byte members take 130-330 MiB (wheel/archive.py)",
        "members-200k", "make-variant", "show", "check", "index", "relabel", "unmake-variant", "upgrade", "install", "repair")
-_known("issue 11 item 2: a ZIP64 extra whose size contradicts the local header (1 TiB declared, 4,690 bytes "
-       "there) is taken: make-variant copies the member, check finds nothing (wheel/archive.py)",
-       "zip64-extra-size-lies", "make-variant", "check")
-_known("issue 11 item 2: a plain wheel whose end record puts every member before the start of the file is "
-       "copied 'unchanged' by upgrade, which opens it but reads no member (wheel/archive.py's directory checks)",
-       "eocd-cd-offset-past-end", "upgrade")
 
 
 # -- running one pair ---------------------------------------------------------------------------------------

@@ -85,15 +85,17 @@ def test_collect_groups_wheels_and_classifies_them(family):
 
 
 def test_collect_reads_only_the_central_directory_and_variant_json(family, monkeypatch):
-    """A spy on ZipFile.open: the payload members are never opened, only variant.json."""
+    """A spy on where member data is located: the payload members are never read, only variant.json."""
+    from varwheel.wheel.archive import WheelArchive
+
     opened = []
-    real_open = zipfile.ZipFile.open
+    real = WheelArchive.local_data_start
 
-    def spy(self, name, *args, **kwargs):
-        opened.append(name if isinstance(name, str) else name.filename)
-        return real_open(self, name, *args, **kwargs)
+    def spy(self, i):
+        opened.append(self.members[i].filename)
+        return real(self, i)
 
-    monkeypatch.setattr(zipfile.ZipFile, "open", spy)
+    monkeypatch.setattr(WheelArchive, "local_data_start", spy)
     build_indexes(family)
     assert opened, "the spy saw nothing: the test is not measuring what it thinks"
     assert sorted(opened) == ["mypkg-1.0.dist-info/variant.json"] * 3

@@ -264,11 +264,9 @@ def _writing(folder: Path, prefix: str = ".") -> bool:
     """A temp file (name starting with ``prefix``) 32 MiB into its copy, and no output of the same name in place.
 
     Deep in the copy on purpose: a signal there is what these tests are
-    about.  atomic_output has two short windows where a signal still leaves
-    something behind, each pinned by a strict xfail below: between creating
-    the temp file and the end of ``__enter__`` (the temp file stays), and
-    between linking the output into place and the batch recording it (the
-    output stays).
+    about.  The two short windows where a signal once left something behind
+    (between creating the temp file and the end of ``__enter__``; around
+    linking the output into place) have tests of their own below.
     """
     if not folder.is_dir():
         return False
@@ -414,37 +412,46 @@ def test_a_signal_during_relabel_copy_leaves_no_file(big_variant, tmp_path, name
         deferred.unlink()  # pytest keeps the last temp folders: not a link that keeps 400 MiB alive
 
 
-# -- the two windows atomic_output still has (found by the tests above; wheel/rewrite.py) ------------------
+# -- the two windows atomic_output had (found by the tests above; closed in wheel/rewrite.py) ---------------
 #
 # A signal handler raises at any bytecode boundary.  These place the interruption exactly in each window
 # (the real function runs, then the interruption arrives), so that the outcome does not depend on timing.
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 11 item 6: an interruption between creating atomic_output's temp file and the end of its __enter__ "
-    "leaves the temp file: __exit__ never runs for an exception raised in __enter__ (wheel/rewrite.py)"))
 def test_an_interruption_right_after_the_temp_file_is_created_leaves_nothing(tmp_path, monkeypatch):
+    """Signals are held while the temp file is created and its name recorded; one that arrived meanwhile is
+    delivered when the hold ends, which is simulated here: the temp file is created, then the interruption."""
     from varwheel.wheel import rewrite
 
-    real = rewrite._create_temp
+    real_exit = rewrite._signals_held.__exit__
+    created = []
+    real_create = rewrite._create_temp
 
-    def create_then_interrupt(*args):
-        fd, _ = real(*args)  # the temp file exists now
-        os.close(fd)
-        raise KeyboardInterrupt  # what cli.main's SIGTERM handler raises (Terminated), here and now
+    def create(*args):
+        fd, name = real_create(*args)
+        created.append(name)
+        return fd, name
 
-    monkeypatch.setattr(rewrite, "_create_temp", create_then_interrupt)
+    def release_then_interrupt(self, *exc):
+        real_exit(self, *exc)
+        raise KeyboardInterrupt  # what cli.main's SIGTERM handler raises (Terminated) once the signal is let through
+
+    monkeypatch.setattr(rewrite, "_create_temp", create)
+    monkeypatch.setattr(rewrite._signals_held, "__exit__", release_then_interrupt)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(KeyboardInterrupt):
         with rewrite.atomic_output(out / "demo-1.0-py3-none-any.whl") as fh:
             fh.write(b"never written")
+    assert created  # the temp file did exist
     assert sorted(p.name for p in out.iterdir()) == []
+    new_dir = tmp_path / "new" / "deeper"
+    with pytest.raises(KeyboardInterrupt):
+        with rewrite.atomic_output(new_dir / "demo-1.0-py3-none-any.whl"):
+            pass
+    assert not (tmp_path / "new").exists()  # the folders made for it go too
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 11 item 6: an interruption after atomic_output links the first output into place and before "
-    "OutputBatch records it leaves that output behind: the batch is not all or nothing (wheel/rewrite.py)"))
 def test_an_interruption_right_after_the_link_into_place_leaves_no_output(tmp_path, monkeypatch):
     from varwheel.wheel import rewrite
 
