@@ -715,7 +715,7 @@ def test_detect_verbose_prints_caveats(run_varwheel, monkeypatch):
 
     olympus = aarch64.detect({}, machine="aarch64", cpuinfo_path=str(CPUS / "linux-ubuntu26.04-olympus"))
     windows = x86_64.detect({}, machine="AMD64", platform="win32")
-    monkeypatch.setattr(providers, "detect", lambda namespaces=None, env=None, cache=None: {"x86_64": windows, "aarch64": olympus})
+    monkeypatch.setattr(providers, "detect", lambda namespaces=None, env=None: {"x86_64": windows, "aarch64": olympus})
     proc = run_varwheel("detect", "-v")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()

@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from varwheel.machine.detect_cache import CACHE_FILE, DetectCache, machine_key
-from varwheel.machine.providers import detect, detect_namespace
 
 CPUINFO = """processor\t: 0
 vendor_id\t: GenuineIntel
@@ -76,17 +75,17 @@ def test_each_part_of_the_machine_key_invalidates_and_clock_lines_do_not(tmp_pat
 def test_a_hit_returns_the_same_answer_and_a_changed_key_detects_afresh(tmp_path):
     env = {"NV_VARIANT_PROVIDER_FORCE_CUDA_DRIVER_VERSION": "12.8", "NV_VARIANT_PROVIDER_FORCE_SM_ARCH": "9.0"}
     key = machine_key(env, root=fake_root(tmp_path))
-    first = detect(["x86_64", "nvidia"], env, DetectCache(tmp_path / "cache", key))
+    first = DetectCache(tmp_path / "cache", key).detect_all(["x86_64", "nvidia"], env)
     assert all("cached" not in s.source for s in first.values())
     stored = json.loads((tmp_path / "cache" / CACHE_FILE).read_text())
     assert stored["key"] == key and set(stored["namespaces"]) == {"x86_64", "nvidia"}
-    again = detect(["x86_64", "nvidia"], env, DetectCache(tmp_path / "cache", key))
+    again = DetectCache(tmp_path / "cache", key).detect_all(["x86_64", "nvidia"], env)
     for ns in ("x86_64", "nvidia"):
         assert again[ns].features == first[ns].features and again[ns].extra == first[ns].extra
         assert again[ns].note == first[ns].note and again[ns].caveats == first[ns].caveats
         assert again[ns].source.endswith("(cached)")
     rebooted = machine_key(env, root=fake_root(tmp_path, boot="b2"))
-    fresh = detect_namespace("nvidia", env, DetectCache(tmp_path / "cache", rebooted))
+    fresh = DetectCache(tmp_path / "cache", rebooted).detect("nvidia", env)
     assert "cached" not in fresh.source
     assert json.loads((tmp_path / "cache" / CACHE_FILE).read_text())["key"] == rebooted
     assert set(json.loads((tmp_path / "cache" / CACHE_FILE).read_text())["namespaces"]) == {"nvidia"}
@@ -97,7 +96,7 @@ def test_a_corrupt_cache_is_empty_and_is_rewritten(tmp_path, content):
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / CACHE_FILE).write_bytes(content)
     cache = DetectCache(tmp_path / "cache", {})
-    support = detect_namespace("x86_64", {}, cache)
+    support = cache.detect("x86_64", {})
     assert "cached" not in support.source
     assert DetectCache(tmp_path / "cache", {}).get("x86_64") is not None
 
@@ -105,7 +104,7 @@ def test_a_corrupt_cache_is_empty_and_is_rewritten(tmp_path, content):
 def test_an_unwritable_cache_never_stops_detection(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    support = detect_namespace("x86_64", {}, DetectCache(blocker / "cache", {}))
+    support = DetectCache(blocker / "cache", {}).detect("x86_64", {})
     assert support.features  # this machine has x86-64 levels
     assert not (blocker / "cache").exists()
 

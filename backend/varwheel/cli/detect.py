@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from varwheel import __version__
     from varwheel.machine.detect_cache import DetectCache
 
-    found = detect(cache=None if args.no_cache else DetectCache.for_user(os.environ, version=__version__))
+    found = detect() if args.no_cache else DetectCache.for_user(os.environ, version=__version__).detect_all()
     if args.json:
         data = {
             "machine": machine(),

@@ -30,9 +30,9 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Dict, Iterable, Mapping, Optional
 
-from varwheel.machine.providers import NamespaceSupport, machine
+from varwheel.machine.providers import NamespaceSupport, detect_namespace, machine, wanted_namespaces
 
 __all__ = ["CACHE_FILE", "ENV_KEYS", "DetectCache", "cache_dir", "machine_key"]
 
@@ -171,3 +171,26 @@ class DetectCache:
                 raise
         except OSError:
             pass
+
+    def detect(self, namespace: str, env: Optional[Mapping[str, str]] = None) -> NamespaceSupport:
+        """The cached answer for ``namespace``, or a fresh detection, remembered."""
+        cached = self.get(namespace)
+        if cached is not None:
+            return cached
+        support = detect_namespace(namespace, env)
+        self.put(namespace, support)
+        return support
+
+    def detect_all(self, namespaces: Optional[Iterable[str]] = None,
+                   env: Optional[Mapping[str, str]] = None) -> Dict[str, NamespaceSupport]:
+        """:func:`varwheel.machine.providers.detect` through the cache: only what is not cached is detected."""
+        from varwheel.machine import providers
+
+        wanted = wanted_namespaces(namespaces)
+        found = {ns: self.get(ns) for ns in wanted}
+        missing = [ns for ns, support in found.items() if support is None]
+        if missing:
+            for ns, support in providers.detect(missing, env).items():
+                self.put(ns, support)
+                found[ns] = support
+        return {ns: support for ns, support in found.items() if support is not None}

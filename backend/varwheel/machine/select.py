@@ -778,7 +778,7 @@ def _machine(
         if namespace not in cache:
             from varwheel.machine.providers import detect_namespace
 
-            cache[namespace] = detect_namespace(namespace, environ, user_cache)
+            cache[namespace] = user_cache.detect(namespace, environ) if user_cache else detect_namespace(namespace, environ)
         return cache[namespace]
 
     return {tag: i for i, tag in enumerate(tag_list)}, assumed, detector if detect else None

@@ -46,8 +46,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: importing typing costs milliseconds at start-up
     from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-    from varwheel.machine.detect_cache import DetectCache
-
 
 __all__ = [
     "FeatureSupport",
@@ -161,31 +159,28 @@ class NamespaceSupport:
         )
 
 
-def detect_namespace(namespace: str, env: "Optional[Mapping[str, str]]" = None, cache: "Optional[DetectCache]" = None) -> NamespaceSupport:
+def detect_namespace(namespace: str, env: "Optional[Mapping[str, str]]" = None) -> NamespaceSupport:
     """Run the built-in detector of ``namespace`` (which must be in :data:`BUILTINS`).
 
-    ``cache``: a :class:`varwheel.machine.detect_cache.DetectCache` whose
-    answer, if any, is returned instead, and which remembers a new one.
+    Always detects afresh; :class:`varwheel.machine.detect_cache.DetectCache`
+    answers from the per-user cache first.
     """
     import importlib
 
-    if cache is not None:
-        cached = cache.get(namespace)
-        if cached is not None:
-            return cached
     builtin = BUILTINS[namespace]
     module = importlib.import_module(f"varwheel.machine.providers.{builtin.module}")
     support: NamespaceSupport = module.detect(os.environ if env is None else env)
-    if cache is not None:
-        cache.put(namespace, support)
     return support
 
 
-def detect(namespaces: "Optional[Iterable[str]]" = None, env: "Optional[Mapping[str, str]]" = None,
-           cache: "Optional[DetectCache]" = None) -> "Dict[str, NamespaceSupport]":
+def detect(namespaces: "Optional[Iterable[str]]" = None, env: "Optional[Mapping[str, str]]" = None) -> "Dict[str, NamespaceSupport]":
     """Detect the given built-in namespaces (default: all), in :data:`BUILTINS` order."""
-    wanted = list(BUILTINS) if namespaces is None else [ns for ns in BUILTINS if ns in set(namespaces)]
-    return {ns: detect_namespace(ns, env, cache) for ns in wanted}
+    return {ns: detect_namespace(ns, env) for ns in wanted_namespaces(namespaces)}
+
+
+def wanted_namespaces(namespaces: "Optional[Iterable[str]]" = None) -> "List[str]":
+    """The built-in namespaces among ``namespaces`` (default: all), in :data:`BUILTINS` order."""
+    return list(BUILTINS) if namespaces is None else [ns for ns in BUILTINS if ns in set(namespaces)]
 
 
 def machine() -> str:
