@@ -86,10 +86,7 @@ def run(args: argparse.Namespace) -> int:
             no_variant=args.no_variant,
         )
     except NothingFits as exc:
-        for message in exc.selection.warnings:
-            warn(message)
-        print(f"varwheel: {exc}", file=sys.stderr)
-        return 1
+        return _nothing_fits(exc)
     for message in result.warnings:
         warn(message)
     chosen = result.selection.chosen
@@ -106,6 +103,16 @@ def run(args: argparse.Namespace) -> int:
         return 1
     print(f"installed {chosen.path} ({what}) with {result.command[0]} -m pip")
     return 0
+
+
+def _nothing_fits(exc) -> int:
+    """Exit status 1, after the selection's warnings and why nothing fits (stderr)."""
+    import sys
+
+    for message in exc.selection.warnings:
+        warn(message)
+    print(f"varwheel: {exc}", file=sys.stderr)
+    return 1
 
 
 def _what(chosen) -> str:
@@ -126,10 +133,7 @@ def _run_lock(args: argparse.Namespace, pip_args) -> int:
             detect=select_command.detection(args), choices=args.requirements, no_variant=args.no_variant,
         )
     except NothingFits as exc:
-        for message in exc.selection.warnings:
-            warn(message)
-        print(f"varwheel: {exc}", file=sys.stderr)
-        return 1
+        return _nothing_fits(exc)
     for message in result.warnings:
         warn(message)
     verb = "would install" if args.dry_run else "installing"
