@@ -27,7 +27,8 @@ from fixtures.wheel_factory import _Unseekable, make_wheel
 from tests.helpers_core import assert_kept_verbatim, assert_record_consistent
 from varwheel.model.request import resolve_variant
 from varwheel.wheel.archive import WheelArchive
-from varwheel.wheel.rewrite import COPY_METHODS, atomic_output, plan_copy, rewrite_wheel, write_rewritten
+from varwheel.wheel.output import atomic_output
+from varwheel.wheel.rewrite import COPY_METHODS, plan_copy, rewrite_wheel, write_rewritten
 
 V3_JSON = resolve_variant(["x86_64 :: level :: v3"]).variant_json
 DIST = "demo-1.0.dist-info"

@@ -35,7 +35,8 @@ from tests.helpers_core import (
 from varwheel.errors import InvalidWheel, OutputError, OutputExists
 from varwheel.wheel.make import make_variant
 from varwheel.model.request import resolve_variant
-from varwheel.wheel.rewrite import _end_records, _Sink, atomic_output, copy_file_atomic, plan_copy, rewrite_wheel, write_rewritten
+from varwheel.wheel.output import atomic_output, copy_file_atomic
+from varwheel.wheel.rewrite import _end_records, _Sink, plan_copy, rewrite_wheel, write_rewritten
 from varwheel.wheel.archive import WheelArchive, parse_record
 
 V3 = resolve_variant(["x86_64 :: level :: v3"])
@@ -901,7 +902,7 @@ def test_memory_stays_flat_for_a_large_wheel(tmp_path):
 
 def test_output_batch_is_all_or_nothing(tmp_path):
     from varwheel.errors import InvalidInput
-    from varwheel.wheel.rewrite import OutputBatch, atomic_output
+    from varwheel.wheel.output import OutputBatch, atomic_output
 
     existing = tmp_path / "out" / "keep.txt"
     existing.parent.mkdir()

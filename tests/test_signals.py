@@ -412,7 +412,7 @@ def test_a_signal_during_relabel_copy_leaves_no_file(big_variant, tmp_path, name
         deferred.unlink()  # pytest keeps the last temp folders: not a link that keeps 400 MiB alive
 
 
-# -- the two windows atomic_output had (found by the tests above; closed in wheel/rewrite.py) ---------------
+# -- the two windows atomic_output had (found by the tests above; closed in wheel/output.py) ---------------
 #
 # A signal handler raises at any bytecode boundary.  These place the interruption exactly in each window
 # (the real function runs, then the interruption arrives), so that the outcome does not depend on timing.
@@ -421,11 +421,11 @@ def test_a_signal_during_relabel_copy_leaves_no_file(big_variant, tmp_path, name
 def test_an_interruption_right_after_the_temp_file_is_created_leaves_nothing(tmp_path, monkeypatch):
     """Signals are held while the temp file is created and its name recorded; one that arrived meanwhile is
     delivered when the hold ends, which is simulated here: the temp file is created, then the interruption."""
-    from varwheel.wheel import rewrite
+    from varwheel.wheel import output
 
-    real_exit = rewrite._signals_held.__exit__
+    real_exit = output._signals_held.__exit__
     created = []
-    real_create = rewrite._create_temp
+    real_create = output._create_temp
 
     def create(*args):
         fd, name = real_create(*args)
@@ -436,24 +436,24 @@ def test_an_interruption_right_after_the_temp_file_is_created_leaves_nothing(tmp
         real_exit(self, *exc)
         raise KeyboardInterrupt  # what cli.main's SIGTERM handler raises (Terminated) once the signal is let through
 
-    monkeypatch.setattr(rewrite, "_create_temp", create)
-    monkeypatch.setattr(rewrite._signals_held, "__exit__", release_then_interrupt)
+    monkeypatch.setattr(output, "_create_temp", create)
+    monkeypatch.setattr(output._signals_held, "__exit__", release_then_interrupt)
     out = tmp_path / "out"
     out.mkdir()
     with pytest.raises(KeyboardInterrupt):
-        with rewrite.atomic_output(out / "demo-1.0-py3-none-any.whl") as fh:
+        with output.atomic_output(out / "demo-1.0-py3-none-any.whl") as fh:
             fh.write(b"never written")
     assert created  # the temp file did exist
     assert sorted(p.name for p in out.iterdir()) == []
     new_dir = tmp_path / "new" / "deeper"
     with pytest.raises(KeyboardInterrupt):
-        with rewrite.atomic_output(new_dir / "demo-1.0-py3-none-any.whl"):
+        with output.atomic_output(new_dir / "demo-1.0-py3-none-any.whl"):
             pass
     assert not (tmp_path / "new").exists()  # the folders made for it go too
 
 
 def test_an_interruption_right_after_the_link_into_place_leaves_no_output(tmp_path, monkeypatch):
-    from varwheel.wheel import rewrite
+    from varwheel.wheel import output
 
     real_link = os.link
 
@@ -462,12 +462,12 @@ def test_an_interruption_right_after_the_link_into_place_leaves_no_output(tmp_pa
         raise KeyboardInterrupt
 
     out = tmp_path / "out"
-    batch = rewrite.OutputBatch(out)
+    batch = output.OutputBatch(out)
     first, second = out / "a-1.0-py3-none-any.whl", out / "b-1.0-py3-none-any.whl"
     batch.plan(first, "a"), batch.plan(second, "b")
 
     def produce(dest: Path) -> Path:
-        with rewrite.atomic_output(dest) as fh:
+        with output.atomic_output(dest) as fh:
             fh.write(b"payload")
         return dest
 

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from varwheel.wheel.make import make_variant, variant_output_path
     from varwheel.model.pyproject import load_variant_project
     from varwheel.model.request import resolve_variant
-    from varwheel.wheel.rewrite import OutputBatch
+    from varwheel.wheel.output import OutputBatch
     from varwheel.wheel.archive import WheelArchive
 
     properties = flatten(args.properties)

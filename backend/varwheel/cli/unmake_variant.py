@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from varwheel.errors import InvalidInput
-    from varwheel.wheel.rewrite import OutputBatch, rewrite_wheel, same_path
+    from varwheel.wheel.output import OutputBatch, same_path
+    from varwheel.wheel.rewrite import rewrite_wheel
     from varwheel.wheel.archive import WheelArchive
 
     # Check every input and plan every output before writing anything.

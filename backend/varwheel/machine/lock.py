@@ -291,7 +291,7 @@ def lock(
     from packaging.utils import canonicalize_name
 
     from varwheel.machine.select import IGNORED, parse_requirement, select
-    from varwheel.wheel.rewrite import atomic_output
+    from varwheel.wheel.output import atomic_output
 
     out = Path(output)
     if not re.fullmatch(r"pylock\.([^.]+\.)?toml", out.name):

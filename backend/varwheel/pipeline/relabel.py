@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel, OutputError, OutputExists
-from varwheel.wheel.rewrite import check_label_fits, copy_file_atomic, same_path
+from varwheel.wheel.output import check_label_fits, copy_file_atomic, same_path
 from varwheel.wheel.archive import WheelArchive, hash_matches, record_hasher
 
 __all__ = ["RelabelPlan", "plan_relabel", "relabel", "expand_wheel_args", "variant_json_recorded"]

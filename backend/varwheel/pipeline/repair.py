@@ -39,7 +39,7 @@ from typing import List, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, VarwheelError
 from varwheel.model.document import VariantDocument
-from varwheel.wheel.rewrite import OutputBatch, check_label_fits, copy_file_atomic
+from varwheel.wheel.output import OutputBatch, check_label_fits, copy_file_atomic
 from varwheel.wheel.archive import CHUNK, WheelArchive
 
 __all__ = ["WHEEL_PLACEHOLDER", "DEST_PLACEHOLDER", "RepairFailed", "repair_wheel", "substitute"]

@@ -17,8 +17,8 @@ for the conversion:
 
 Every input is read and converted before anything is written (a refused
 third file leaves nothing behind); outputs go through
-:class:`~varwheel.wheel.rewrite.OutputBatch` (all or nothing) and
-:class:`~varwheel.wheel.rewrite.atomic_output`.  No output may be an input.
+:class:`~varwheel.wheel.output.OutputBatch` (all or nothing) and
+:class:`~varwheel.wheel.output.atomic_output`.  No output may be an input.
 
 Example::
 
@@ -40,7 +40,8 @@ from varwheel.model.document import VariantDocument, read_document_file
 from varwheel.model.drafts import DraftReading, load_json, read_draft, single_label, upgrade_document
 from varwheel.model.filename import INDEX_SUFFIX, index_filename
 from varwheel.wheel.archive import WheelArchive
-from varwheel.wheel.rewrite import OutputBatch, atomic_output, check_label_fits, copy_file_atomic, rewrite_wheel
+from varwheel.wheel.output import OutputBatch, atomic_output, check_label_fits, copy_file_atomic
+from varwheel.wheel.rewrite import rewrite_wheel
 from varwheel.wheel.scan import expand_paths
 
 __all__ = ["Upgrade", "upgrade_inputs", "plan_wheel", "plan_index", "upgrade_files"]

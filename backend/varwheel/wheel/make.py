@@ -10,7 +10,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
-from varwheel.wheel.rewrite import check_label_fits, rewrite_wheel
+from varwheel.wheel.output import check_label_fits
+from varwheel.wheel.rewrite import rewrite_wheel
 from varwheel.wheel.archive import WheelArchive
 
 if TYPE_CHECKING:  # only its attributes are read here; the caller has it imported already
