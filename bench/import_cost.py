@@ -15,6 +15,13 @@ bytecode caching on (in ``.bench-data/pycache``, as after ``pip install``):
   against ``python -c "import varwheel.build"`` and ``python -c pass``
   (medians of interleaved runs), and the ratio to ``python -c pass``.
 
+A real hook also imports the inner backend, which loads much of the same
+standard library itself; so the wall clock is measured a third way, for
+each inner backend installed (setuptools, hatchling, flit-core,
+scikit-build-core, meson-python): ``import <inner backend>`` against
+``import <inner backend>; import <the hook's modules>``.  The difference is
+what varwheel adds to that backend's build hook.
+
 ``--baseline REV`` measures the same for git revision REV too (its
 ``backend/`` unpacked under ``.bench-data``), interleaved with the tree's.
 
@@ -28,6 +35,7 @@ Nothing is asserted; the figures go into bench/RESULTS.md by hand.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import statistics
@@ -47,6 +55,8 @@ HOOK_MODULES = (
     "varwheel.build.toolchain",
     "varwheel.wheel.make",
 )
+#: the inner backends a variant build wraps, as their build hooks import them
+INNER_BACKENDS = ("setuptools.build_meta", "hatchling.build", "flit_core.buildapi", "scikit_build_core.build", "mesonpy")
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
@@ -124,6 +134,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 "floor": "import varwheel.build; import " + ", ".join(direct)}
     labels = {"pass": "python -c pass", "build": "import varwheel.build", "hook": "+ the hook's modules",
               "floor": "+ only their stdlib/packaging"}
+    inner = [m for m in INNER_BACKENDS if importlib.util.find_spec(m.split(".")[0]) is not None]
+    for module in inner:
+        programs[f"inner:{module}"] = f"import varwheel.build; import {module}"
+        programs[f"inner+hook:{module}"] = f"import varwheel.build; import {module}; import " + ", ".join(HOOK_MODULES)
+        labels[f"inner:{module}"] = f"import {module}"
+        labels[f"inner+hook:{module}"] = "  + the hook's modules"
     for env in trees.values():
         for code in programs.values():  # write the bytecode caches, warm the page cache
             wall(code, env)
@@ -165,6 +181,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         floor = statistics.median(times[(tree, "floor")]) - statistics.median(times[(tree, "build")])
         print(f"    wall, the hook's modules alone: {alone * 1e3:.1f} ms; the modules outside varwheel that they import "
               f"directly, alone: {floor * 1e3:.1f} ms (differences of the medians)")
+        for module in inner:
+            added = statistics.median(times[(tree, f"inner+hook:{module}")]) - statistics.median(times[(tree, f"inner:{module}")])
+            print(f"    wall, what the hook's modules add to {module}'s own imports: {added * 1e3:.1f} ms")
     print(f"  outside varwheel, imported directly by the hook's modules: {', '.join(direct)}")
     print(f"  this tree, top {args.top} by own import time (minimum over the runs), with the module that imported each:")
     ranked = sorted(own, key=lambda m: -min(own[m]))[: args.top]

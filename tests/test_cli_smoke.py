@@ -50,3 +50,36 @@ def test_bad_input_is_exit_2_and_one_line_without_traceback(tmp_path):
 def test_usage_errors_are_exit_2():
     proc = varwheel("no-such-command")
     assert proc.returncode == 2 and "varwheel: error:" in proc.stderr
+
+
+def test_a_command_imports_only_its_own_module(tmp_path):
+    """``main`` builds the parser of the command typed: make-variant pays for no other command's imports."""
+    src = make_wheel(tmp_path / "src", "demo", "1.0")
+    code = (
+        "import sys\n"
+        "from varwheel.cli import main\n"
+        f"rc = main(['make-variant', '-f', {str(src)!r}, '-o', {str(tmp_path / 'out')!r}, '-p', 'x86_64 :: level :: v3'])\n"
+        "print(rc, sorted(m for m in sys.modules if m.startswith('varwheel.cli.')))\n"
+        "print(sorted(m for m in ('packaging.requirements', 'tomllib', 'varwheel.machine') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[-2] == "0 ['varwheel.cli._common', 'varwheel.cli.make_variant']"
+    assert out[-1] == "[]"
+
+
+def test_help_and_a_mistyped_command_still_list_every_command():
+    import varwheel.cli as package
+    import pkgutil
+
+    commands = [m.name.replace("_", "-") for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
+    listed = varwheel("--help").stdout
+    wrong = varwheel("make-varaint")
+    assert wrong.returncode == 2 and "invalid choice: 'make-varaint'" in wrong.stderr
+    for command in commands:
+        assert command in listed and f"'{command}'" in wrong.stderr
+    # each module is named as its command, so that main finds it without importing the others
+    import importlib
+
+    for command in commands:
+        assert importlib.import_module(f"varwheel.cli.{command.replace('-', '_')}").NAME == command
+    assert varwheel("make-variant", "--help").stdout.startswith("usage: varwheel make-variant")

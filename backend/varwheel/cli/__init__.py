@@ -9,8 +9,10 @@ exposes two names::
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace) -> int: ...
 
-Modules are discovered, so adding a command means adding a file.  Command
-modules import heavy things lazily inside ``run``.
+Modules are discovered, so adding a command means adding a file, named as the
+command with ``_`` for ``-``: :func:`main` imports only the module of the
+command typed (the others are imported for ``--help`` and for a mistyped
+command).  Command modules import heavy things lazily inside ``run``.
 
 Exit status: 0 success, 1 unexpected failure (a bug: the traceback is shown),
 2 bad input or usage (one line, no traceback).  ``check``-style commands also
@@ -23,9 +25,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
-from typing import Any, Dict, List, Optional
+from types import ModuleType
+from typing import Any, Dict, Iterator, List, Optional
 
 from varwheel import __version__
 from varwheel.errors import InvalidInput
@@ -90,7 +92,27 @@ def _signals_restore(previous: Dict[int, Any]) -> None:
         signal.signal(signum, signal.SIG_DFL if old is None else old)
 
 
-def _command_modules():
+def _command_modules(only: Optional[str] = None) -> Iterator[ModuleType]:
+    """Every command module in name order; or just the one for ``only`` (a command as typed) when it exists.
+
+    Importing one module instead of all of them is what keeps a command's
+    start-up near the interpreter's: several command modules stand on the
+    model (``select`` and ``install`` on the registry of uv's providers),
+    and ``make-variant`` should not pay for them.
+    """
+    stem = (only or "").replace("-", "_")
+    if stem.isascii() and stem.isidentifier() and not stem.startswith("_"):
+        try:
+            module = importlib.import_module(f"varwheel.cli.{stem}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"varwheel.cli.{stem}":
+                raise
+        else:
+            if getattr(module, "NAME", None) == only:
+                yield module
+                return
+    import pkgutil
+
     import varwheel.cli as package
 
     for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
@@ -105,7 +127,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"varwheel: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: Optional[str] = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only`` (a command name), a parser that knows just that command.
+
+    :func:`main` passes the first argument as ``only``: that command's parser
+    and its errors are the same either way, and anything else (``--help``,
+    ``--version``, a mistyped command) gets the parser that lists them all.
+    """
     parser = _Parser(
         prog="varwheel",
         description="Build, convert, index, check and select wheel variants.",
@@ -113,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"varwheel {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for module in _command_modules():
+    for module in _command_modules(only):
         p = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
@@ -121,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv[0] if argv else None)
     args = parser.parse_args(argv)
     try:
         previous: Dict[int, Any] = {}

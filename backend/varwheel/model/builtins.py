@@ -38,6 +38,7 @@ from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 from varwheel.model.document import Provider
 from varwheel.model.filename import normalize_dist_name
 from varwheel.model.properties import Property
+from varwheel.model.requirements import RequirementError, parse_requirement, specifier_admits
 
 __all__ = [
     "UV",
@@ -111,10 +112,6 @@ def builtin_for(namespace: str, provider: Provider) -> Tuple[Optional[BuiltinPro
     Returns ``(builtin, "")`` on a match, else ``(None, reason)`` with a
     sentence saying why uv 0.13.9 would skip this provider.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-    from packaging.version import Version
-
     if provider.optional:
         return None, "the provider is optional (used only when the user opts in; uv does not)"
     if not provider.requires:
@@ -122,19 +119,19 @@ def builtin_for(namespace: str, provider: Provider) -> Tuple[Optional[BuiltinPro
     if len(provider.requires) != 1:
         return None, f"requires lists {len(provider.requires)} requirements; built-in providers match exactly one"
     try:
-        req = Requirement(provider.requires[0])
-    except InvalidRequirement:
+        req = parse_requirement(provider.requires[0])
+    except RequirementError:
         return None, f"requirement {provider.requires[0]!r} does not parse"
-    name = canonicalize_name(req.name)
-    builtin = next((b for b in BUILTINS.values() if canonicalize_name(b.package) == name), None)
+    name = normalize_dist_name(req.name)
+    builtin = next((b for b in BUILTINS.values() if normalize_dist_name(b.package) == name), None)
     if builtin is None:
         known = ", ".join(b.package for b in BUILTINS.values())
         return None, f"{req.name!r} is a plugin; varwheel and uv run none (built in: {known})"
     if builtin.namespace != namespace:
         return None, f"{builtin.package} provides namespace {builtin.namespace!r}, not {namespace!r}"
-    if req.extras or req.marker is not None or req.url:
+    if req.extras or req.has_marker or req.url:
         return None, f"requirement {provider.requires[0]!r} has extras, a marker or a URL; uv matches only a name and version"
-    if req.specifier and not req.specifier.contains(Version(builtin.version), prereleases=True):
+    if not specifier_admits(req, builtin.version):
         return None, f"{provider.requires[0]!r} excludes the built-in {builtin.package} {builtin.version}"
     # Compared as written: uv splits 'module:attr' and compares the parts, so " x:y" never matches.
     api = _module_of(req.name) if provider.plugin_api is None else provider.plugin_api

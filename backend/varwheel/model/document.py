@@ -42,6 +42,7 @@ from varwheel.model.properties import (
     VariantDescription,
     validate_label,
 )
+from varwheel.model.requirements import RequirementError, parse_requirement
 
 __all__ = [
     "SCHEMA_PROVIDERS",
@@ -334,15 +335,12 @@ class Provider:
                 f"{where}.build-requires: only allowed in pyproject.toml; a wheel records "
                 "the plugin's answer as static-properties instead"
             )
-        from packaging.requirements import InvalidRequirement, Requirement
-
         for key, reqs in (("requires", requires), ("build-requires", build_requires)):
             for req in reqs:
                 try:
-                    Requirement(req)
-                except InvalidRequirement as exc:
-                    # packaging's message spans three lines (text, echo, caret): keep the first.
-                    reason = str(exc).splitlines()[0] if str(exc) else "unparsable"
+                    parse_requirement(req)
+                except RequirementError as exc:
+                    reason = str(exc)
                     if not req.strip():
                         reason = "it is empty"
                     if key == "build-requires":

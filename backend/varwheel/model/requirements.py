@@ -1,0 +1,103 @@
+"""PEP 508 requirement strings as the model reads them: the plain forms by hand, everything else by packaging.
+
+Provider entries (``requires``, ``build-requires``) and ``[tool.varwheel]``
+plugin lists are nearly always a bare name or a name with release-only
+version bounds (``x86-64-variant-provider``, ``nvidia-variant-provider>=0.0.1,<1``).
+Importing :mod:`packaging.requirements` costs more than everything else
+``make-variant`` does for a small wheel (its tokenizer compiles about 70
+regular expressions, and ``packaging.markers`` loads ``platform``): about
+25 ms of every command and every isolated build (``bench/import_cost.py``).
+
+So :func:`parse_requirement` reads the plain form itself and hands every
+other string to packaging, whose verdict and message stand.  The plain form
+is a strict subset of what packaging accepts, read to the same name and
+specifiers (``tests/test_requirements.py`` checks both against packaging,
+by hypothesis); :func:`specifier_admits` decides whether such
+specifiers admit a plain release, as packaging's ``SpecifierSet.contains``
+does, without importing it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple, Optional, Tuple
+
+__all__ = ["ParsedRequirement", "RequirementError", "parse_requirement", "specifier_admits"]
+
+#: A name, then optionally release-only bounds: no extras, marker, URL, ``~=``, ``===``, ``.*``, pre/post/dev/local.
+_PLAIN = re.compile(
+    r"[ \t]*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*"
+    r"(?P<spec>(?:==|!=|<=|>=|<|>)[ \t]*[0-9]+(?:\.[0-9]+)*"
+    r"(?:[ \t]*,[ \t]*(?:==|!=|<=|>=|<|>)[ \t]*[0-9]+(?:\.[0-9]+)*)*)?[ \t]*"
+)
+_CLAUSE = re.compile(r"(==|!=|<=|>=|<|>)[ \t]*([0-9]+(?:\.[0-9]+)*)")
+
+
+class RequirementError(ValueError):
+    """The string is not a PEP 508 requirement; the message is packaging's first line."""
+
+
+class ParsedRequirement(NamedTuple):
+    """What the model needs of a requirement (packaging's ``Requirement`` where the string is not plain)."""
+
+    name: str
+    extras: Tuple[str, ...]
+    #: the version specifiers as written by packaging (``str(SpecifierSet)``), ``""`` for none
+    specifier: str
+    has_marker: bool
+    url: Optional[str]
+    #: read by the fast path: ``specifier`` is release-only bounds that :func:`specifier_admits` can judge alone
+    plain: bool
+
+
+def parse_requirement(text: str) -> ParsedRequirement:
+    """Read ``text``; raise :class:`RequirementError` where packaging would refuse it."""
+    match = _PLAIN.fullmatch(text)
+    if match is not None:
+        spec = match["spec"] or ""
+        clauses = ",".join(sorted({f"{op}{version}" for op, version in _CLAUSE.findall(spec)}))
+        return ParsedRequirement(match["name"], (), clauses, False, None, True)
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        # packaging's message spans three lines (text, echo, caret): keep the first.
+        raise RequirementError(str(exc).splitlines()[0] if str(exc) else "unparsable") from None
+    return ParsedRequirement(req.name, tuple(sorted(req.extras)), str(req.specifier),
+                             req.marker is not None, req.url, False)
+
+
+def _release(version: str) -> Tuple[int, ...]:
+    parts = [int(p) for p in version.split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def specifier_admits(req: ParsedRequirement, version: str) -> bool:
+    """Whether ``req``'s specifiers admit ``version``, pre-releases allowed, as packaging's ``contains`` says.
+
+    ``version`` is a plain release (``0.2.1``).  Release-only bounds against a
+    plain release are tuple comparisons after trailing zeros are dropped
+    (PEP 440 pads the shorter release with zeros; the exclusive-ordering
+    rules about pre- and post-releases of the bound cannot apply to a plain
+    release).  Any other specifier goes to packaging.
+    """
+    if not req.specifier:
+        return True
+    if not req.plain:
+        from packaging.specifiers import SpecifierSet
+        from packaging.version import Version
+
+        return SpecifierSet(req.specifier).contains(Version(version), prereleases=True)
+    have = _release(version)
+    for op, bound in _CLAUSE.findall(req.specifier):
+        want = _release(bound)
+        ok = {
+            "==": have == want, "!=": have != want, "<": have < want,
+            "<=": have <= want, ">": have > want, ">=": have >= want,
+        }[op]
+        if not ok:
+            return False
+    return True
