@@ -35,11 +35,15 @@ are parsed by :func:`parse_mapping_table`; see docs/build-backend.md.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidInput, InvalidPyproject
 from varwheel.model.properties import FEATURE_RE, NAMESPACE_RE, VALUE_RE, Property, VariantDescription
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = [
     "X86_ISA_FLAGS",

@@ -38,11 +38,15 @@ default) they all carry the same lines (PEP 825's uniform metadata), in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from varwheel.errors import InvalidPyproject
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = ["KNOWN_BACKENDS", "ToolConfig", "ProjectConfig", "parse_tool_config", "load_project_config", "infer_backend"]
 

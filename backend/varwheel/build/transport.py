@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -53,6 +52,10 @@ from varwheel.model.properties import VariantDescription
 
 if TYPE_CHECKING:
     import configparser
+    # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = [
     "STRATEGIES",

@@ -30,8 +30,7 @@ import json
 import os
 import re
 import stat
-from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidMetadata, InvalidProperty
 from varwheel.model.properties import (
@@ -43,6 +42,11 @@ from varwheel.model.properties import (
     validate_label,
 )
 from varwheel.model.requirements import RequirementError, parse_requirement
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = [
     "SCHEMA_PROVIDERS",

@@ -16,11 +16,15 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from varwheel.errors import InvalidFilename, InvalidLabel
 from varwheel.model.properties import validate_label
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, replace
+else:
+    from varwheel.model.values import dataclass, replace
 
 __all__ = ["INDEX_SUFFIX", "WheelFilename", "dist_info_name", "index_filename", "normalize_dist_name", "version_key"]
 

@@ -19,14 +19,18 @@ build backend's own settings) lives in :mod:`varwheel.build.toolconfig`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from varwheel.model.toml import load_toml
 from varwheel.errors import InvalidInput, InvalidPyproject
 from varwheel.model.document import Provider, static_value_findings
 from varwheel.model.properties import NAMESPACE_RE, NULL_LABEL, VariantDescription, validate_label
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = ["VariantProject", "load_variant_project", "parse_variant_table"]
 

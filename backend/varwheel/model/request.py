@@ -27,14 +27,18 @@ settings (``-Cnull-variant``, the project's own pyproject.toml).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Dict, List, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, Dict, List, Literal, Optional, Sequence
 
 from varwheel.model.builtins import BUILTIN_PROVIDERS, default_order
 from varwheel.errors import InvalidInput, InvalidLabel, InvalidProperty
 from varwheel.model.document import DEFAULT_FORMAT, FORMATS, Provider, VariantDocument
 from varwheel.model.properties import NULL_LABEL, VariantDescription, label_warnings, validate_label
 from varwheel.model.pyproject import VariantProject, find_named_variant
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = ["Door", "VariantRequest", "resolve_variant"]
 

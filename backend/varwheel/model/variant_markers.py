@@ -48,11 +48,15 @@ Example::
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import TYPE_CHECKING, AbstractSet, Callable, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from varwheel.errors import InvalidInput, InvalidMetadata
 from varwheel.model.properties import FEATURE_RE, LABEL_RE, NAMESPACE_RE, Property, VariantDescription
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = [
     "VARIANT_MARKERS",

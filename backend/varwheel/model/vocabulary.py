@@ -44,12 +44,16 @@ refused at build time: the table of GPUs grows, the vocabulary does not.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Mapping, Optional, Pattern, Tuple
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Pattern, Tuple
 
 from varwheel.model.builtins import UV, BuiltinProvider, builtin_for
 from varwheel.model.document import Provider
 from varwheel.model.properties import Property
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = [
     "Vocabulary",
