@@ -54,6 +54,13 @@ def _packaging(text: str) -> "Requirement | None":
 @example("a-")
 @example("a~=1")
 @example("")
+@example("a>=\u0661")
+@example("\u00e9>=1")
+@example("a >=1 ,<2")
+@example("a\n")
+@example("a>=1,")
+@example("a===1")
+@example("a<=1.0.*")
 def test_same_verdict_and_reading_as_packaging(text: str) -> None:
     expected = _packaging(text)
     try:

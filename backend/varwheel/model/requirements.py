@@ -19,18 +19,50 @@ does, without importing it.
 
 from __future__ import annotations
 
-import re
-from typing import NamedTuple, Optional, Tuple
+from typing import List, NamedTuple, Optional, Tuple
 
 __all__ = ["ParsedRequirement", "RequirementError", "parse_requirement", "specifier_admits"]
 
-#: A name, then optionally release-only bounds: no extras, marker, URL, ``~=``, ``===``, ``.*``, pre/post/dev/local.
-_PLAIN = re.compile(
-    r"[ \t]*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)[ \t]*"
-    r"(?P<spec>(?:==|!=|<=|>=|<|>)[ \t]*[0-9]+(?:\.[0-9]+)*"
-    r"(?:[ \t]*,[ \t]*(?:==|!=|<=|>=|<|>)[ \t]*[0-9]+(?:\.[0-9]+)*)*)?[ \t]*"
-)
-_CLAUSE = re.compile(r"(==|!=|<=|>=|<|>)[ \t]*([0-9]+(?:\.[0-9]+)*)")
+_OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+def _clause(text: str) -> Optional[Tuple[str, str]]:
+    """``(operator, release)`` for ``OP RELEASE`` (``>= 1.0``), else ``None``; by hand, not by regular expression.
+
+    A regular expression would be compiled by every process that reads a
+    provider entry: that alone took as long as the rest of this module.
+    """
+    text = text.strip(" \t")
+    op = next((o for o in _OPERATORS if text.startswith(o)), None)
+    if op is None:
+        return None
+    version = text[len(op):].lstrip(" \t")
+    if not version or not all(part.isascii() and part.isdigit() for part in version.split(".")):
+        return None
+    return op, version
+
+
+def _plain(text: str) -> Optional[Tuple[str, List[Tuple[str, str]]]]:
+    """``(name, clauses)`` when ``text`` is a name with optional release-only bounds, else ``None``.
+
+    No extras, marker, URL, ``~=``, ``===``, ``.*``, pre-, post-, dev- or local
+    versions: those go to packaging.  Spaces and tabs (packaging's only
+    whitespace) may stand around the name, operators and commas.
+    """
+    text = text.strip(" \t")
+    cut = next((i for i, char in enumerate(text) if char in "<>=!~"), len(text))
+    name = text[:cut].rstrip(" \t")
+    if not name or not _NAME_CHARS.issuperset(name) or not (name[0].isalnum() and name[-1].isalnum()):
+        return None
+    clauses: List[Tuple[str, str]] = []
+    if cut < len(text):
+        for part in text[cut:].split(","):
+            clause = _clause(part)
+            if clause is None:
+                return None
+            clauses.append(clause)
+    return name, clauses
 
 
 class RequirementError(ValueError):
@@ -52,11 +84,10 @@ class ParsedRequirement(NamedTuple):
 
 def parse_requirement(text: str) -> ParsedRequirement:
     """Read ``text``; raise :class:`RequirementError` where packaging would refuse it."""
-    match = _PLAIN.fullmatch(text)
-    if match is not None:
-        spec = match["spec"] or ""
-        clauses = ",".join(sorted({f"{op}{version}" for op, version in _CLAUSE.findall(spec)}))
-        return ParsedRequirement(match["name"], (), clauses, False, None, True)
+    plain = _plain(text)
+    if plain is not None:
+        name, clauses = plain
+        return ParsedRequirement(name, (), ",".join(sorted({op + version for op, version in clauses})), False, None, True)
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
@@ -92,7 +123,7 @@ def specifier_admits(req: ParsedRequirement, version: str) -> bool:
 
         return SpecifierSet(req.specifier).contains(Version(version), prereleases=True)
     have = _release(version)
-    for op, bound in _CLAUSE.findall(req.specifier):
+    for op, bound in (_clause(text) or ("", "") for text in req.specifier.split(",")):
         want = _release(bound)
         ok = {
             "==": have == want, "!=": have != want, "<": have < want,
