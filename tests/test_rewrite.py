@@ -909,7 +909,7 @@ def test_output_batch_is_all_or_nothing(tmp_path):
     existing.write_bytes(b"before")
     nested = tmp_path / "out" / "new" / "deeper"
 
-    batch = OutputBatch(nested)
+    batch = OutputBatch()
     batch.plan(nested / "a.bin", "src-a")
     with pytest.raises(InvalidInput, match="would both be written"):
         batch.plan(nested / "a.bin", "src-b")

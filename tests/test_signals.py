@@ -462,7 +462,7 @@ def test_an_interruption_right_after_the_link_into_place_leaves_no_output(tmp_pa
         raise KeyboardInterrupt
 
     out = tmp_path / "out"
-    batch = output.OutputBatch(out)
+    batch = output.OutputBatch()
     first, second = out / "a-1.0-py3-none-any.whl", out / "b-1.0-py3-none-any.whl"
     batch.plan(first, "a"), batch.plan(second, "b")
 

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     )
     # Check every input (structure; RECORD with --verify) before writing
     # anything, so that a bad third wheel does not leave two outputs behind.
-    batch = OutputBatch(args.outdir)
+    batch = OutputBatch(force=args.force)
     for src in args.files:
         with WheelArchive(src) as archive:
             dest = variant_output_path(archive, args.outdir, request.label)
@@ -74,6 +74,6 @@ def run(args: argparse.Namespace) -> int:
     with batch:
         for dest, src in batch.planned:
             batch.write(dest, functools.partial(make_variant, src, args.outdir, request, force=args.force))
-    for path in batch.written:
+    for path in batch.outputs:
         print(path)
     return 0

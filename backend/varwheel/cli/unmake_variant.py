@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     from varwheel.wheel.archive import WheelArchive
 
     # Check every input and plan every output before writing anything.
-    batch = OutputBatch(args.outdir)
+    batch = OutputBatch(force=args.force)
     for src in args.files:
         with WheelArchive(src) as archive:
             if not archive.has_variant_json() and archive.filename.label is None:
@@ -56,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
     with batch:
         for dest, src in batch.planned:
             batch.write(dest, functools.partial(rewrite_wheel, src, dest, variant_json=None, force=args.force))
-    for path in batch.written:
+    for path in batch.outputs:
         print(Path(args.outdir) / path.name)
     return 0

@@ -28,11 +28,11 @@ Rules (the command ``varwheel index`` documents them for users):
 * metadata merge per :func:`varwheel.model.release.merge_documents`; any
   inconsistency names the wheels involved and nothing is written.
 
-Writing is all-or-nothing up to the renames: every document is built and
-serialized first, then each goes to a temporary file beside its destination,
-and only when all are ready are they renamed into place (each rename is
-atomic; a failure between two renames, such as the disk going away, is the
-only way to end with some files new and some old).
+Writing is all or nothing (:class:`varwheel.wheel.output.OutputBatch`):
+every document is built and serialized first, then each goes to a temporary
+file beside its destination, and only when all are ready are they put in
+place; a failure meanwhile (the disk going away, Ctrl-C) puts back what was
+there.
 
 Example::
 
@@ -43,18 +43,17 @@ Example::
 
 from __future__ import annotations
 
-import filecmp
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputError, OutputExists
+from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputError
 from varwheel.model.filename import WheelFilename, index_filename, version_key
 from varwheel.model.document import VariantDocument, read_document_file
 from varwheel.model.release import merge_documents, version_spelling_finding
 from varwheel.wheel.archive import WheelArchive
+from varwheel.wheel.output import OutputBatch
 from varwheel.wheel.scan import wheel_paths
 
 __all__ = [
@@ -194,42 +193,15 @@ def write_documents(
 
 
 def _write_documents(docs: Dict[str, VariantDocument], target: Path, *, force: bool) -> List[Path]:
-    """Every temp file is written before any is renamed; a failure before the renames writes nothing."""
+    """Every document is staged before any is put in place; nothing changes unless all can be."""
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"{target}: exists and is not a directory")
     if not docs:
         return []
-    target.mkdir(parents=True, exist_ok=True)
-    pending: List[Tuple[Path, Path]] = []  # (temp, dest)
-    try:
+    with OutputBatch(force=force) as batch:
         for name, doc in docs.items():
-            dest = target / name
-            if dest.is_dir():
-                raise OutputExists(f"{dest}: is a directory")
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=target)
-            tmp = Path(tmp_name)
-            pending.append((tmp, dest))
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(doc.dumps())
-            os.chmod(tmp, 0o644)
-        if not force:
-            differing = [
-                str(dest) for tmp, dest in pending if dest.exists() and not filecmp.cmp(tmp, dest, shallow=False)
-            ]
-            if differing:
-                raise OutputExists(
-                    f"{', '.join(differing)} already exist{'s' if len(differing) == 1 else ''} with "
-                    "different content; pass --force to replace"
-                )
-        for tmp, dest in pending:
-            if dest.exists() and filecmp.cmp(tmp, dest, shallow=False):
-                continue  # keep an identical file (and its mtime) as it is
-            os.replace(tmp, dest)
-    finally:
-        for tmp, _ in pending:
-            if tmp.exists():
-                tmp.unlink()
-    return sorted(dest for _, dest in pending)
+            batch.stage_bytes(target / name, doc.dumps())
+    return sorted(batch.outputs)
 
 
 def check_indexes(

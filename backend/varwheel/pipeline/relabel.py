@@ -29,14 +29,15 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel, OutputError, OutputExists
-from varwheel.wheel.output import check_label_fits, copy_file_atomic, same_path
+from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel, OutputError, VarwheelError
 from varwheel.wheel.archive import WheelArchive, hash_matches, record_hasher
+from varwheel.wheel.output import OutputBatch, check_label_fits, copy_file_atomic, same_path
 
 __all__ = ["RelabelPlan", "plan_relabel", "relabel", "expand_wheel_args", "variant_json_recorded"]
 
@@ -143,28 +144,6 @@ def expand_wheel_args(
     return out
 
 
-def _rename(src: Path, dest: Path, force: bool) -> bool:
-    """Rename without clobbering a different file (unless ``force``).
-
-    Returns False when ``dest`` already holds the same bytes: then nothing is
-    renamed and the caller removes ``src`` once every wheel succeeded.
-    """
-    if dest.exists():
-        if dest.is_dir():
-            raise OutputExists(f"{dest}: is a directory")
-        import filecmp
-
-        if filecmp.cmp(src, dest, shallow=False):
-            return False
-        if not force:
-            raise OutputExists(f"{dest} already exists with different content; pass --force to replace it")
-    try:
-        os.replace(src, dest)
-    except OSError as exc:
-        raise OutputError(f"cannot rename {src} to {dest.name}: {exc.strerror or exc}") from None
-    return True
-
-
 def relabel(
     paths: Sequence["str | os.PathLike[str]"],
     outdir: "str | os.PathLike[str] | None" = None,
@@ -174,9 +153,9 @@ def relabel(
 ) -> List[RelabelPlan]:
     """Relabel every wheel in ``paths`` (files or folders), in place or into ``outdir``.
 
-    All wheels are checked first; then renames/copies happen.  If one fails,
-    the renames and new copies made by this call are undone before the error
-    propagates.
+    All wheels are checked first; then renames/copies happen, all or nothing
+    (:class:`~varwheel.wheel.output.OutputBatch`): if one fails, the renames
+    and new copies made by this call are undone before the error propagates.
     """
     wheels = expand_wheel_args(paths, on_skip=on_skip)
     plans = [plan_relabel(w, outdir) for w in wheels]
@@ -186,33 +165,19 @@ def relabel(
         if key in seen:
             raise InvalidInput(f"{seen[key]} and {plan.src} would both become {plan.dest}")
         seen[key] = plan.src
-    renamed: List[RelabelPlan] = []
-    copied: List[Path] = []
-    twins: List[Path] = []  # plain wheels whose labelled twin (same bytes) already exists
+    # Renames and copies are one batch: if one fails (or Ctrl-C), the wheels renamed get their
+    # plain names back and the copies go; a labelled twin with the same bytes is no conflict
+    # (the plain name is then just removed).
     try:
-        for plan in plans:
-            if plan.action == RENAME:
-                if _rename(plan.src, plan.dest, force):
-                    renamed.append(plan)
-                else:
-                    twins.append(plan.src)
-            elif plan.action == COPY:
-                existed = plan.dest.exists()
-                copy_file_atomic(plan.src, plan.dest, force=force)
-                if not existed:
-                    copied.append(plan.dest)
-    except BaseException:
-        for plan in reversed(renamed):
-            try:
-                os.replace(plan.dest, plan.src)
-            except OSError:
-                pass
-        for path in copied:
-            try:
-                path.unlink()
-            except OSError:
-                pass
-        raise
-    for path in twins:
-        path.unlink()
+        with OutputBatch(force=force) as batch:
+            for plan in plans:
+                if plan.action == RENAME:
+                    batch.rename(plan.src, plan.dest)
+                elif plan.action == COPY:
+                    batch.write(plan.dest, functools.partial(copy_file_atomic, plan.src, plan.dest, force=force))
+    except OSError as exc:
+        if isinstance(exc, VarwheelError):
+            raise
+        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+        raise OutputError(f"cannot rename the wheels: {exc.strerror or exc}{where}") from None
     return plans

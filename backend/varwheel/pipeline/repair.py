@@ -142,7 +142,7 @@ def repair_wheel(
                 + (f" (it wrote {', '.join(p.name for p in produced)})" if produced else "")
                 + f"; nothing was written to {dest_dir}"
             )
-        batch = OutputBatch(dest_dir)
+        batch = OutputBatch(force=force)
         for out in wheels:
             dest = dest_dir / _labelled_name(out, label, raw_variant_json, document, name, version)
             check_label_fits(dest, label)  # the command may have renamed it (a longer platform tag)
@@ -150,8 +150,7 @@ def repair_wheel(
         with batch:
             for dest, produced_wheel in batch.planned:
                 batch.write(dest, functools.partial(copy_file_atomic, produced_wheel, dest, force=force))
-        results = batch.written
-        return results
+        return batch.outputs
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -44,12 +44,14 @@ that ``Content-Type``.
 
 Writing follows the project's rules: every input is read and validated
 (:func:`varwheel.pipeline.index.build_indexes`: consistent variant metadata,
-no deferred labels) before anything is written; every output is staged in a
-hidden folder beside its destination, hashed while it is copied (1 MiB
-buffers: memory stays flat), and renamed into place only once all are
-staged: files first, then project pages, then the project list, so a page
-never names a file that is not there yet.  An interrupted or failed run
-removes what it staged and the folders it created.  The same folder gives
+no deferred labels) before anything is written; every output is staged
+beside its destination (a wheel as a hard link to the folder's, a copy
+where links fail), hashed in 1 MiB buffers (memory stays flat), and put in
+place only once all are staged (:class:`varwheel.wheel.output.OutputBatch`):
+files first, then project pages, then the project list, so a page never
+names a file that is not there yet.  An interrupted or failed run removes
+what it staged, puts back what it replaced, and removes the folders it
+created.  The same folder gives
 the same bytes: names sorted, JSON with sorted keys, no timestamps.
 
 A published wheel keeps its bytes: a wheel or ``.metadata`` file in ``OUT``
@@ -68,26 +70,23 @@ Example::
 
 from __future__ import annotations
 
-import errno
-import filecmp
 import hashlib
 import html
 import json
 import os
 import re
-import shutil
-import tempfile
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
+from typing import BinaryIO, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
-from varwheel.errors import InvalidInput, InvalidWheel, OutputError, OutputExists, VarwheelError
+from varwheel.errors import InvalidInput, InvalidWheel, OutputError, VarwheelError
 from varwheel.model.filename import INDEX_SUFFIX, WheelFilename, version_key
 from varwheel.pipeline.index import build_indexes, compare_indexes
 from varwheel.wheel.archive import CHUNK, WheelArchive
+from varwheel.wheel.output import OutputBatch
 from varwheel.wheel.scan import wheel_paths
 
 __all__ = [
@@ -216,136 +215,8 @@ def _root_pages(names: List[str]) -> Dict[str, bytes]:
     }
 
 
-# -- staging ----------------------------------------------------------------------------------
-
-
-class _Stage:
-    """Outputs written to hidden folders beside their destinations, renamed in only by :meth:`commit`.
-
-    One staging folder per destination folder (``.varwheel-stage-*``), each
-    output under its final name there: the temporary name always fits where
-    the final one fits.  Leaving the ``with`` block without :meth:`commit`
-    having finished (an error, Ctrl-C, SIGTERM) removes the staging folders,
-    what commit had already created, and the folders this run created.
-    """
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.staged: List[Tuple[Path, Path, str]] = []  # (temp, dest, kind) in commit order
-        self._stage_dirs: Dict[Path, Path] = {}
-        self._created_dirs: List[Path] = []  # outermost first
-        self._created_files: List[Path] = []
-        self.done = False
-
-    def __enter__(self) -> "_Stage":
-        return self
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        for folder in self._stage_dirs.values():
-            shutil.rmtree(folder, ignore_errors=True)
-        if self.done:
-            return
-        for path in self._created_files:
-            try:
-                path.unlink()
-            except OSError:
-                pass
-        for folder in reversed(self._created_dirs):
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-
-    def folder(self, path: Path) -> Path:
-        """Create ``path`` (and missing parents), remembering what did not exist."""
-        if path.exists() and not path.is_dir():
-            raise OutputExists(f"{path}: exists and is not a directory")
-        missing = []
-        probe = path
-        while not probe.exists() and probe != probe.parent:
-            missing.append(probe)
-            probe = probe.parent
-        if probe.exists() and not probe.is_dir():
-            raise OutputExists(f"{probe}: exists and is not a directory")
-        for folder in reversed(missing):
-            folder.mkdir()
-            self._created_dirs.append(folder)
-        return path
-
-    def _staging_dir(self, parent: Path) -> Path:
-        if parent not in self._stage_dirs:
-            self.folder(parent)
-            self._stage_dirs[parent] = Path(tempfile.mkdtemp(prefix=".varwheel-stage-", dir=parent))
-        return self._stage_dirs[parent]
-
-    def write(self, dest: Path, kind: str, produce: Callable[[BinaryIO], None]) -> Path:
-        """Stage ``dest``: ``produce(fh)`` writes its bytes.  Returns the staged path."""
-        tmp = self._staging_dir(dest.parent) / dest.name
-        with open(tmp, "wb") as fh:
-            produce(fh)
-        os.chmod(tmp, 0o644)
-        self.staged.append((tmp, dest, kind))
-        return tmp
-
-    def write_bytes(self, dest: Path, kind: str, data: bytes) -> None:
-        def produce(fh: BinaryIO) -> None:
-            fh.write(data)
-
-        self.write(dest, kind, produce)
-
-    def link_or_copy(self, src: Path, dest: Path, kind: str) -> Tuple[str, int]:
-        """Stage ``dest`` as a hard link to ``src`` (a copy where links fail); ``(sha256, size)`` of its bytes."""
-        tmp = self._staging_dir(dest.parent) / dest.name
-        try:
-            os.link(src, tmp)
-        except OSError as exc:
-            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EACCES, errno.EMLINK, errno.ENOTSUP,
-                                 errno.EOPNOTSUPP, errno.ENOSYS):
-                raise
-            with open(src, "rb") as fh, open(tmp, "wb") as out:
-                digest, size = _copy_hashing(fh, out)
-            os.chmod(tmp, 0o644)
-        else:
-            with open(tmp, "rb") as fh:
-                digest, size = _copy_hashing(fh, None)
-        self.staged.append((tmp, dest, kind))
-        return digest, size
-
-    def commit(self, result: SimpleIndex, *, force: bool) -> None:
-        """Refuse conflicts (nothing renamed yet), then rename every staged output into place."""
-        refused: List[str] = []
-        keep: List[Tuple[Path, Path]] = []
-        for tmp, dest, kind in self.staged:
-            if dest.is_dir():
-                raise OutputExists(f"{dest}: is a directory")
-            if not dest.exists():
-                keep.append((tmp, dest))
-            elif _same_bytes(tmp, dest):
-                result.unchanged.append(dest)
-            elif force or kind == "derived":
-                keep.append((tmp, dest))
-            elif kind == "page":
-                if not _our_page(dest):
-                    refused.append(f"{dest} (a page varwheel did not write)")
-                else:
-                    keep.append((tmp, dest))
-            else:
-                refused.append(f"{dest} (published with other bytes; installers cache files by name)")
-        if refused:
-            raise OutputExists(
-                f"{'; '.join(refused)}: already exist{'s' if len(refused) == 1 else ''} with different "
-                "content; pass --force to replace"
-            )
-        for tmp, dest in keep:
-            existed = dest.exists()
-            os.replace(tmp, dest)
-            if not existed:
-                self._created_files.append(dest)
-            result.written.append(dest)
-        self.done = True
-
-
-def _copy_hashing(src: BinaryIO, out: Optional[BinaryIO]) -> Tuple[str, int]:
+def _hashing(src: BinaryIO) -> Tuple[str, int]:
+    """``(sha256, size)`` of a file, read in 1 MiB buffers (memory stays flat for any wheel)."""
     hasher = hashlib.sha256()
     size = 0
     while True:
@@ -354,15 +225,6 @@ def _copy_hashing(src: BinaryIO, out: Optional[BinaryIO]) -> Tuple[str, int]:
             return hasher.hexdigest(), size
         hasher.update(chunk)
         size += len(chunk)
-        if out is not None:
-            out.write(chunk)
-
-
-def _same_bytes(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b) or (b.is_file() and filecmp.cmp(a, b, shallow=False))
-    except OSError:
-        return False
 
 
 def _our_page(path: Path) -> bool:
@@ -377,7 +239,13 @@ def _our_page(path: Path) -> bool:
 # -- the wheels -------------------------------------------------------------------------------
 
 
-def _stage_metadata(stage: _Stage, wheel: Path, dest: Path) -> Tuple[str, Optional[str]]:
+#: Why a wheel or ``.metadata`` file with other bytes is not replaced without ``force``.
+_PUBLISHED = "published with other bytes; installers cache files by name"
+#: Why a page is not replaced without ``force`` (pages varwheel wrote are replaced: they follow the wheels).
+_NOT_OURS = "a page varwheel did not write"
+
+
+def _stage_metadata(batch: OutputBatch, wheel: Path, dest: Path) -> Tuple[str, Optional[str]]:
     """Stage ``{wheel}.metadata`` (the wheel's METADATA, streamed); ``(sha256, Requires-Python)``."""
     with WheelArchive(wheel) as archive:
         name = f"{archive.dist_info}/METADATA"
@@ -398,7 +266,7 @@ def _stage_metadata(stage: _Stage, wheel: Path, dest: Path) -> Tuple[str, Option
                 hasher.update(chunk)
                 fh.write(chunk)
 
-        tmp = stage.write(dest, "file", produce)
+        tmp = batch.stage(dest, produce, note=_PUBLISHED)
     return hasher.hexdigest(), _requires_python(tmp)
 
 
@@ -454,31 +322,34 @@ def write_simple_index(
         raise InvalidInput(f"{src}: holds no wheels; an empty index would list nothing (give the folder of wheels)")
     result = SimpleIndex(root, warnings=stale)
     try:
-        with _Stage(root) as stage:
-            stage.folder(root)
+        with OutputBatch(force=force) as batch:
+            batch.folder(root)
             for project in sorted(wheels):
                 folder = root / project
                 files: List[SimpleFile] = []
                 for path, fname in sorted(wheels[project], key=lambda item: item[0].name):
-                    digest, size = stage.link_or_copy(path, folder / path.name, "file")
-                    meta_digest, requires = _stage_metadata(stage, path, folder / f"{path.name}.metadata")
+                    with open(batch.stage_link(path, folder / path.name, note=_PUBLISHED), "rb") as fh:
+                        digest, size = _hashing(fh)
+                    meta_digest, requires = _stage_metadata(batch, path, folder / f"{path.name}.metadata")
                     files.append(SimpleFile(path.name, fname.version, digest, size, requires, meta_digest))
                 for name, data in sorted(variants.get(project, {}).items()):
-                    stage.write_bytes(folder / name, "derived", data)  # follows the release's wheels
+                    batch.stage_bytes(folder / name, data, replace=True)  # follows the release's wheels
                     version = name[: -len(INDEX_SUFFIX)].split("-", 1)[1]
                     files.append(SimpleFile(name, version, hashlib.sha256(data).hexdigest(), len(data)))
                 result.projects[project] = sorted(files, key=lambda f: f.filename)
+            # Pages last, the project list after the project pages: a page never names a file not there yet.
             for project, files in sorted(result.projects.items()):
                 for page, data in _project_pages(project, files).items():
-                    stage.write_bytes(root / project / page, "page", data)
+                    batch.stage_bytes(root / project / page, data, replace=_our_page, note=_NOT_OURS)
             for page, data in _root_pages(sorted(result.projects)).items():
-                stage.write_bytes(root / page, "page", data)
-            stage.commit(result, force=force)
+                batch.stage_bytes(root / page, data, replace=_our_page, note=_NOT_OURS)
     except OSError as exc:
         if isinstance(exc, VarwheelError):
             raise
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         raise OutputError(f"cannot write the simple index into {root}: {exc.strerror or exc}{where}") from None
+    result.written.extend(batch.placed)
+    result.unchanged.extend(batch.unchanged)
     result.warnings.extend(_unlisted(root, result))
     return result
 

@@ -170,7 +170,7 @@ def upgrade_files(
         for p in inputs
     ]
     resolved = {p.resolve(): p for p in inputs}
-    batch = OutputBatch(outdir)
+    batch = OutputBatch(force=force)
     for plan in plans:
         clash = resolved.get(plan.dest.resolve())
         if clash is not None:
