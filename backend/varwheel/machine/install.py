@@ -53,7 +53,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
@@ -76,6 +75,10 @@ __all__ = ["NothingFits", "InstallResult", "LockInstallResult", "default_python"
 
 if TYPE_CHECKING:
     from varwheel.machine.detect_cache import DetectCache
+    # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 
 class NothingFits(Exception):

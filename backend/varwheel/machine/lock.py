@@ -45,14 +45,18 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidInput
 from varwheel.model.document import VariantDocument
 from varwheel.model.filename import WheelFilename
 from varwheel.model.properties import NULL_LABEL
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = [
     "InvalidLock",

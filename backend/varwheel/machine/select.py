@@ -54,7 +54,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Literal, Mapping, Optional, Sequence, Tuple
 
@@ -70,6 +69,10 @@ from varwheel.model.builtins import UV
 
 if TYPE_CHECKING:
     from varwheel.machine.detect_cache import DetectCache
+    # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = [
     "INDEX_SUFFIX",
@@ -295,6 +298,10 @@ class Choice:
 
     def to_json(self) -> Optional[Dict[str, object]]:
         return {"label": self.label, "no_variant": self.no_variant} if self.active else None
+
+
+#: nothing chosen by hand (the default of the functions that take a :class:`Choice`)
+NO_CHOICE = Choice()
 
 
 def parse_requirement(text: str) -> Tuple[Any, Optional[str]]:
@@ -819,7 +826,7 @@ def _judge_release(
     assumed: Mapping[str, NamespaceSupport],
     require_index: bool,
     *,
-    choice: Choice = Choice(),
+    choice: Choice = NO_CHOICE,
     inline: Optional[Tuple[VariantDocument, str]] = None,
     no_metadata: Optional[str] = None,
 ) -> Release:
