@@ -168,3 +168,11 @@ def test_version_key_compares_as_pep_440():
     assert version_key("1.0_post1") == version_key("1.0.post1")  # "-" is written "_" in filenames
     assert version_key("1.0") != version_key("1.0.post1")
     assert version_key("not a version") == "not a version"
+
+
+@pytest.mark.parametrize("a,b", [("1.0", "1.0"), ("1.0", "1.0.0"), ("1.0_post1", "1.0-post1"), ("1.0_post1", "1.0.post1"),
+                                 ("1.0", "1.0.post1"), ("1!1.0", "1.0"), ("abc", "abc"), ("abc", "1.0"), ("1.0+a_b", "1.0+a.b")])
+def test_same_version_is_version_key_equality(a, b):
+    from varwheel.model.filename import same_version, version_key
+
+    assert same_version(a, b) is (version_key(a) == version_key(b))

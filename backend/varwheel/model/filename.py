@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/
 else:
     from varwheel.model.values import dataclass, replace
 
-__all__ = ["INDEX_SUFFIX", "WheelFilename", "dist_info_name", "index_filename", "normalize_dist_name", "version_key"]
+__all__ = ["INDEX_SUFFIX", "WheelFilename", "dist_info_name", "index_filename", "normalize_dist_name", "same_version", "version_key"]
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._]*[A-Za-z0-9])?$")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9_.!+]+$")
@@ -60,6 +60,16 @@ def version_key(version: str) -> object:
         return Version(text)
     except InvalidVersion:
         return text
+
+
+def same_version(a: str, b: str) -> bool:
+    """``version_key(a) == version_key(b)``, without loading packaging when the two are spelled alike.
+
+    Every wheel opened compares its ``.dist-info`` folder's version with its
+    file name's, which nearly always spell it the same way; parsing them
+    would cost each command ``packaging.version``'s import.
+    """
+    return a.replace("_", "-") == b.replace("_", "-") or version_key(a) == version_key(b)
 
 
 def dist_info_name(name: str, version: str) -> str:
