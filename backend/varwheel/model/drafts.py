@@ -25,11 +25,15 @@ that name the key path, what uv 0.13.9 does with the document:
     every published file; two of them happen to use only keys uv knows, and
     uv reads those).
 
-The parse rules mirror uv's own reader (``VariantsJsonContent``): top level
-``$schema``, ``default-priorities`` (``namespace`` only), ``variants`` and an
-optional ``providers``; each provider exactly one of ``static-properties``
-(+ ``feature-order``), ``requires`` (+ ``plugin-api``) or ``builtin``, plus
-``optional``; an unknown ``$schema`` is only logged when the keys fit.
+uv's reader is modelled once, by :meth:`VariantDocument.from_json` (read
+leniently: what uv tolerates becomes a finding): what it refuses, uv cannot
+read, and the reasons are every key uv does not know
+(:func:`~varwheel.model.document.unknown_keys`: top level ``$schema``,
+``default-priorities`` with ``namespace`` only, ``variants`` and an optional
+``providers``, each provider one of ``static-properties`` (+
+``feature-order``), ``requires`` (+ ``plugin-api``) or ``builtin``, plus
+``optional``), or else the first thing the reader refused.  An unknown
+``$schema`` is only logged when the keys fit.
 
 :func:`upgrade_document` converts the older drafts to the current providers
 format, keeping what the publisher meant, and lists every change as a line
@@ -64,8 +68,8 @@ the key.  The rules (docs/upgrade.md lists them for users):
 * a ``$schema`` no draft uses, on a document already in the current shape
   (which uv reads anyway), becomes the providers URL.
 
-The result is validated by :meth:`VariantDocument.from_json` and by the uv
-parse rules above; what uv tolerates in it (a value outside a static list,
+The result is validated by :meth:`VariantDocument.from_json`, before and
+after it is written out as JSON; what uv tolerates in it (a value outside a static list,
 an empty variant not labelled ``null``: the publisher's data, kept) becomes a
 ``note:`` change line.  A document already in a current format comes back
 unchanged, with no change lines.  Pure: no I/O.
@@ -75,7 +79,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from varwheel.errors import InvalidMetadata
 from varwheel.model.builtins import BUILTINS, UV, BuiltinProvider, builtin_for
@@ -83,15 +87,13 @@ from varwheel.model.document import (
     SCHEMA_PEP825,
     SCHEMA_PROVIDERS,
     SCHEMA_VARIANTLIB,
-    UV_PROVIDER_KEYS,
-    UV_PROVIDER_KINDS,
-    UV_TOP_KEYS,
     Provider,
     VariantDocument,
     parse_json,
+    unknown_keys,
 )
 from varwheel.model.filename import normalize_dist_name
-from varwheel.model.properties import FEATURE_RE, LABEL_RE, NAMESPACE_RE, NULL_LABEL, VALUE_RE
+from varwheel.model.properties import NULL_LABEL
 
 __all__ = [
     "Draft",
@@ -149,13 +151,6 @@ _DRAFT_TEXT: Dict[str, str] = {
     "v0.0.3": "the v0.0.3 draft (PEP 817 era)",
     "wheelnext-bare": "a PEP 817-era draft (bare schema URL)",
 }
-
-# uv 0.13.9's reader: the keys it accepts at each level (anything else fails the parse).
-_UV_TOP = UV_TOP_KEYS
-_UV_KINDS: Tuple[Tuple[str, Set[str], Set[str]], ...] = tuple(
-    (kind, {key}, set(extra)) for kind, key, extra in UV_PROVIDER_KINDS
-)
-_UV_PROVIDER_KEYS = set(UV_PROVIDER_KEYS)
 
 # What the PEP 817-era drafts allowed, and so what :func:`upgrade_document` understands.
 _LEGACY_TOP = ("$schema", "default-priorities", "providers", "variants", "static-properties")
@@ -250,192 +245,59 @@ class DraftReading:
         return text
 
 
-def _valid(regex: "Any", value: Any) -> bool:
-    return isinstance(value, str) and bool(regex.fullmatch(value))
+#: The ``source`` read_draft gives the reader; its messages start with it, and the reasons drop it.
+_READING = "the document"
 
 
-def _uv_value_list(values: Any, where: str, problems: List[str], *, allow_empty: bool) -> bool:
-    if not isinstance(values, list):
-        problems.append(f"{where}: expected a list of values")
-        return False
-    bad = [v for v in values if not _valid(VALUE_RE, v)]
-    if bad:
-        problems.append(f"{where}: invalid value {bad[0]!r}")
-        return False
-    if not values and not allow_empty:
-        problems.append(f"{where}: the list of values is empty")
-        return False
-    if len(set(values)) != len(values):
-        problems.append(f"{where}: duplicate values")
-        return False
-    return True
-
-
-def _uv_provider(namespace: str, entry: Any, problems: List[str]) -> Optional[str]:
-    """The provider's kind as uv reads it, or ``None`` (with problems) when uv cannot parse it."""
+def _skip_reason(namespace: str, provider: Provider) -> Optional[str]:
+    """Why uv skips this provider (``None``: it evaluates it)."""
     where = f"providers.{namespace}"
-    if not isinstance(entry, Mapping):
-        problems.append(f"{where}: expected an object")
+    if provider.optional:
+        return f"{where}: optional, so uv does not use it unless asked"
+    if provider.kind == "static-properties":
         return None
-    if "optional" in entry and not isinstance(entry["optional"], bool):
-        problems.append(f"{where}.optional: expected true or false")
-        return None
-    unknown = [k for k in entry if k not in _UV_PROVIDER_KEYS]
-    if unknown:
-        problems += [f"{where}.{k}: a key {UV} does not know" for k in unknown]
-        return None
-    keys = set(entry) - {"optional"}
-    kind = next((name for name, req, extra in _UV_KINDS if req <= keys <= req | extra), None)
-    if kind is None:
-        problems.append(f"{where}: needs exactly one of requires, static-properties or builtin (has {sorted(keys)})")
-        return None
-    if kind == "static-properties":
-        static = entry["static-properties"]
-        if not isinstance(static, Mapping):
-            problems.append(f"{where}.static-properties: expected an object")
-            return None
-        ok = True
-        for feature, values in static.items():
-            if not _valid(FEATURE_RE, feature):
-                problems.append(f"{where}.static-properties: invalid feature {feature!r}")
-                ok = False
-            elif not _uv_value_list(values, f"{where}.static-properties.{feature}", problems, allow_empty=True):
-                ok = False
-        order = entry.get("feature-order")
-        if order is not None:
-            if (not isinstance(order, list) or not order or not all(isinstance(f, str) for f in order)
-                    or sorted(order) != sorted(static)):
-                problems.append(f"{where}.feature-order: must list each static feature exactly once")
-                ok = False
-        elif len(static) > 1:
-            problems.append(f"{where}.feature-order: required with several static features")
-            ok = False
-        return kind if ok else None
-    if kind == "requires":
-        reqs = entry["requires"]
-        if not isinstance(reqs, list) or not all(isinstance(r, str) for r in reqs):
-            problems.append(f"{where}.requires: expected a list of strings")
-            return None
-        api = entry.get("plugin-api")
-        if api is not None and not isinstance(api, str):
-            problems.append(f"{where}.plugin-api: expected a string")
-            return None
-        return kind
-    if not isinstance(entry["builtin"], str):
-        problems.append(f"{where}.builtin: expected a string")
-        return None
-    return kind
-
-
-def _uv_parse(data: Any) -> Tuple[List[str], Dict[str, Tuple[str, Mapping[str, Any]]]]:
-    """``(problems, namespace -> (kind, entry))`` as uv 0.13.9's reader would see ``data``."""
-    if not isinstance(data, Mapping):
-        return ["the top level: expected a JSON object"], {}
-    problems: List[str] = [f"{k}: a top-level key {UV} does not know" for k in data if k not in _UV_TOP]
-    if "$schema" not in data:
-        problems.append("$schema: missing")
-    elif not isinstance(data["$schema"], str):
-        problems.append("$schema: expected a string")
-    namespaces: List[str] = []
-    prio = data.get("default-priorities")
-    if not isinstance(prio, Mapping):
-        problems.append("default-priorities: missing or not an object")
-    else:
-        problems += [f"default-priorities.{k}: a key {UV} does not know (only 'namespace')" for k in prio
-                     if k != "namespace"]
-        raw = prio.get("namespace")
-        if not isinstance(raw, list) or not all(_valid(NAMESPACE_RE, ns) for ns in raw):
-            problems.append("default-priorities.namespace: expected a list of valid namespaces")
-        elif not raw or len(set(raw)) != len(raw):
-            problems.append("default-priorities.namespace: must be non-empty and unique")
-        else:
-            namespaces = list(raw)
-    kinds: Dict[str, Tuple[str, Mapping[str, Any]]] = {}
-    providers = data.get("providers")
-    if providers is not None:
-        if not isinstance(providers, Mapping):
-            problems.append("providers: expected an object")
-        else:
-            for ns, entry in providers.items():
-                if not _valid(NAMESPACE_RE, ns):
-                    problems.append(f"providers: invalid namespace {ns!r}")
-                    continue
-                kind = _uv_provider(ns, entry, problems)
-                if kind is not None:
-                    kinds[ns] = (kind, entry)
-    if (providers is not None or data.get("$schema") == SCHEMA_PROVIDERS) and namespaces:
-        have = sorted(providers) if isinstance(providers, Mapping) else []
-        if have != sorted(namespaces):
-            problems.append(
-                f"providers: its namespaces {have} must be those of default-priorities.namespace {sorted(namespaces)}"
-            )
-    variants = data.get("variants")
-    if not isinstance(variants, Mapping):
-        problems.append("variants: missing or not an object")
-    else:
-        for label, props in variants.items():
-            where = f"variants.{label}"
-            if not _valid(LABEL_RE, label):
-                problems.append(f"variants: invalid label {label!r}")
-                continue
-            if not isinstance(props, Mapping):
-                problems.append(f"{where}: expected an object")
-                continue
-            for ns, features in props.items():
-                if not _valid(NAMESPACE_RE, ns) or not isinstance(features, Mapping):
-                    problems.append(f"{where}.{ns}: expected a valid namespace mapped to an object")
-                    continue
-                if features and namespaces and ns not in namespaces:
-                    problems.append(f"{where}.{ns}: namespace not in default-priorities.namespace")
-                for feature, values in features.items():
-                    if not _valid(FEATURE_RE, feature):
-                        problems.append(f"{where}.{ns}: invalid feature {feature!r}")
-                        continue
-                    _uv_value_list(values, f"{where}.{ns}.{feature}", problems, allow_empty=False)
-                    if label == NULL_LABEL:
-                        problems.append(f"{where}: the null variant has properties")
-    return problems, kinds
-
-
-def _skip_reason(namespace: str, kind: str, entry: Mapping[str, Any]) -> Optional[str]:
-    """Why uv skips this parsed provider (``None``: it evaluates it)."""
-    where = f"providers.{namespace}"
-    if kind == "static-properties":
-        return None
-    if kind == "builtin":
-        return f"{where}: builtin {entry['builtin']!r} is not one of uv's built-in providers"
-    requires = tuple(entry["requires"])
-    if not requires:
+    if provider.kind == "builtin":
+        return f"{where}: builtin {provider.builtin!r} is not one of uv's built-in providers"
+    if not provider.requires:
         return f"{where}.requires: empty, so nothing provides namespace {namespace!r}"
-    provider = Provider(requires=requires, plugin_api=entry.get("plugin-api"))
     builtin, why = builtin_for(namespace, provider)
     # builtin_for lists every built-in after a plugin's name: the namespace's own entry is what matters here.
     return None if builtin is not None else f"{where}: {why.split(' (built in: ')[0]}"
 
 
+def _refusals(data: Any, error: InvalidMetadata) -> Tuple[str, ...]:
+    """Why uv cannot read ``data``: every key it does not know, or else what the reader refused first."""
+    unknown = unknown_keys(data)
+    if unknown:
+        return tuple(f"{path}: a key {UV} does not know" for path in unknown)
+    message = str(error)
+    return (message[len(_READING) + 2:] if message.startswith(f"{_READING}: ") else message,)
+
+
 def read_draft(data: Any) -> DraftReading:
-    """Which draft ``data`` (parsed JSON) follows and what uv 0.13.9 does with it; never raises."""
+    """Which draft ``data`` (parsed JSON) follows and what uv 0.13.9 does with it; never raises.
+
+    Read through :meth:`VariantDocument.from_json` (lenient), the one model
+    of uv's reader: what it refuses, uv cannot read.
+    """
     schema = data.get("$schema") if isinstance(data, Mapping) else None
     schema_text = schema if isinstance(schema, str) else None
     draft = draft_of_schema(schema)
-    problems, kinds = _uv_parse(data)
-    if problems:
-        return DraftReading(draft, schema_text, "fails-version", tuple(problems))
-    assert isinstance(data, Mapping)
+    try:
+        doc = VariantDocument.from_json(data, source=_READING)
+    except InvalidMetadata as exc:
+        return DraftReading(draft, schema_text, "fails-version", _refusals(data, exc))
     reasons: List[str] = []
     if schema_text not in (SCHEMA_PROVIDERS, SCHEMA_PEP825):
         reasons.append(f"$schema {schema_text!r} is not a URL uv knows; it only logs that, since the keys fit")
-    if not kinds:
-        absent = "the document has no providers" if data.get("providers") is None else "its providers table is empty"
-        return DraftReading(draft, schema_text, "ignores", (f"providers: {absent}, so uv cannot evaluate any namespace",
-                                                            *reasons))
+    if not doc.providers:
+        return DraftReading(draft, schema_text, "ignores", (
+            "providers: the document has no providers, so uv cannot evaluate any namespace", *reasons))
     evaluated: List[str] = []
     skipped: List[str] = []
     why_skipped: List[str] = []
-    for ns in data["default-priorities"]["namespace"]:
-        kind, entry = kinds[ns]
-        why = (f"providers.{ns}: optional, so uv does not use it unless asked" if entry.get("optional", False)
-               else _skip_reason(ns, kind, entry))
+    for ns in doc.default_priorities:
+        why = _skip_reason(ns, doc.providers[ns])
         if why is None:
             evaluated.append(ns)
         else:
@@ -770,11 +632,16 @@ def _notes(doc: VariantDocument) -> List[str]:
 
 
 def _checked(doc: VariantDocument, source: str) -> Dict[str, Any]:
-    """``doc`` as JSON data, once uv's reader rules accept it (they guard against a conversion rule that slips)."""
+    """``doc`` as JSON data, once uv's reader (:meth:`VariantDocument.from_json`) accepts what it writes.
+
+    A guard against a conversion rule that slips: the document written must
+    read back as itself.
+    """
     result = doc.to_json()
-    problems, _ = _uv_parse(result)
-    if problems:
-        raise UpgradeRefused(f"{source}: the converted document would not be read by {UV}: {'; '.join(problems)}")
+    try:
+        VariantDocument.from_json(result, source=source)
+    except InvalidMetadata as exc:
+        raise UpgradeRefused(f"{source}: the converted document would not be read by {UV}: {exc}") from None
     return result
 
 
