@@ -201,3 +201,19 @@ def test_relabel_undoes_its_renames_when_a_later_destination_exists(tmp_path, ru
     (dist / "beta-1.0-py3-none-any-v3.whl").unlink()
     assert run_varwheel("relabel", dist).returncode == 0
     assert sorted(p.name for p in dist.iterdir()) == ["alpha-1.0-py3-none-any-v3.whl", "beta-1.0-py3-none-any-v3.whl"]
+
+
+def test_an_os_error_is_one_line_naming_the_task_after_the_undo(tmp_path):
+    from varwheel.errors import OutputError
+
+    out = tmp_path / "new"
+    with pytest.raises(OutputError, match=r"^cannot write the pages into .*: No such file or directory \(.*missing\)$"):
+        with OutputBatch(task=f"write the pages into {out}") as batch:
+            batch.stage_bytes(out / "a.html", b"a")
+            (tmp_path / "missing").read_bytes()  # an input that cannot be read
+    assert not out.exists()
+    with pytest.raises(FileNotFoundError):  # no task: the caller words it
+        with OutputBatch() as batch:
+            batch.stage_bytes(out / "a.html", b"a")
+            (tmp_path / "missing").read_bytes()
+    assert not out.exists()

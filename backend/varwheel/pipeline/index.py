@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata, OutputError
+from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata
 from varwheel.model.filename import WheelFilename, index_filename, version_key
 from varwheel.model.document import VariantDocument, read_document_file
 from varwheel.model.release import merge_documents, version_spelling_finding
@@ -186,19 +186,12 @@ def write_documents(
 ) -> List[Path]:
     """Write ``{filename: document}`` into ``target``, all or nothing (see :func:`write_indexes`)."""
     target = Path(target)
-    try:
-        return _write_documents(docs, target, force=force)
-    except OSError as exc:  # an unwritable or impossible -o: one line, exit 2
-        raise OutputError(f"cannot write index files into {target}: {exc.strerror or exc}") from None
-
-
-def _write_documents(docs: Dict[str, VariantDocument], target: Path, *, force: bool) -> List[Path]:
-    """Every document is staged before any is put in place; nothing changes unless all can be."""
     if target.exists() and not target.is_dir():
         raise InvalidInput(f"{target}: exists and is not a directory")
     if not docs:
         return []
-    with OutputBatch(force=force) as batch:
+    # Every document is staged before any is put in place; an unwritable or impossible -o is one line, exit 2.
+    with OutputBatch(force=force, task=f"write index files into {target}") as batch:
         for name, doc in docs.items():
             batch.stage_bytes(target / name, doc.dumps())
     return sorted(batch.outputs)

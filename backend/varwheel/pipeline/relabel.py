@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
-from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel, OutputError, VarwheelError
+from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel
 from varwheel.wheel.archive import WheelArchive, hash_matches, record_hasher
 from varwheel.wheel.output import OutputBatch, check_label_fits, copy_file_atomic, same_path
 
@@ -168,16 +168,10 @@ def relabel(
     # Renames and copies are one batch: if one fails (or Ctrl-C), the wheels renamed get their
     # plain names back and the copies go; a labelled twin with the same bytes is no conflict
     # (the plain name is then just removed).
-    try:
-        with OutputBatch(force=force) as batch:
-            for plan in plans:
-                if plan.action == RENAME:
-                    batch.rename(plan.src, plan.dest)
-                elif plan.action == COPY:
-                    batch.write(plan.dest, functools.partial(copy_file_atomic, plan.src, plan.dest, force=force))
-    except OSError as exc:
-        if isinstance(exc, VarwheelError):
-            raise
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        raise OutputError(f"cannot rename the wheels: {exc.strerror or exc}{where}") from None
+    with OutputBatch(force=force, task="give the wheels their labelled names") as batch:
+        for plan in plans:
+            if plan.action == RENAME:
+                batch.rename(plan.src, plan.dest)
+            elif plan.action == COPY:
+                batch.write(plan.dest, functools.partial(copy_file_atomic, plan.src, plan.dest, force=force))
     return plans

@@ -82,7 +82,7 @@ from pathlib import Path
 from typing import BinaryIO, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
-from varwheel.errors import InvalidInput, InvalidWheel, OutputError, VarwheelError
+from varwheel.errors import InvalidInput, InvalidWheel
 from varwheel.model.filename import INDEX_SUFFIX, WheelFilename, version_key
 from varwheel.pipeline.index import build_indexes, compare_indexes
 from varwheel.wheel.archive import CHUNK, WheelArchive
@@ -321,33 +321,27 @@ def write_simple_index(
     if not wheels:
         raise InvalidInput(f"{src}: holds no wheels; an empty index would list nothing (give the folder of wheels)")
     result = SimpleIndex(root, warnings=stale)
-    try:
-        with OutputBatch(force=force) as batch:
-            batch.folder(root)
-            for project in sorted(wheels):
-                folder = root / project
-                files: List[SimpleFile] = []
-                for path, fname in sorted(wheels[project], key=lambda item: item[0].name):
-                    with open(batch.stage_link(path, folder / path.name, note=_PUBLISHED), "rb") as fh:
-                        digest, size = _hashing(fh)
-                    meta_digest, requires = _stage_metadata(batch, path, folder / f"{path.name}.metadata")
-                    files.append(SimpleFile(path.name, fname.version, digest, size, requires, meta_digest))
-                for name, data in sorted(variants.get(project, {}).items()):
-                    batch.stage_bytes(folder / name, data, replace=True)  # follows the release's wheels
-                    version = name[: -len(INDEX_SUFFIX)].split("-", 1)[1]
-                    files.append(SimpleFile(name, version, hashlib.sha256(data).hexdigest(), len(data)))
-                result.projects[project] = sorted(files, key=lambda f: f.filename)
-            # Pages last, the project list after the project pages: a page never names a file not there yet.
-            for project, files in sorted(result.projects.items()):
-                for page, data in _project_pages(project, files).items():
-                    batch.stage_bytes(root / project / page, data, replace=_our_page, note=_NOT_OURS)
-            for page, data in _root_pages(sorted(result.projects)).items():
-                batch.stage_bytes(root / page, data, replace=_our_page, note=_NOT_OURS)
-    except OSError as exc:
-        if isinstance(exc, VarwheelError):
-            raise
-        where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-        raise OutputError(f"cannot write the simple index into {root}: {exc.strerror or exc}{where}") from None
+    with OutputBatch(force=force, task=f"write the simple index into {root}") as batch:
+        batch.folder(root)
+        for project in sorted(wheels):
+            folder = root / project
+            files: List[SimpleFile] = []
+            for path, fname in sorted(wheels[project], key=lambda item: item[0].name):
+                with open(batch.stage_link(path, folder / path.name, note=_PUBLISHED), "rb") as fh:
+                    digest, size = _hashing(fh)
+                meta_digest, requires = _stage_metadata(batch, path, folder / f"{path.name}.metadata")
+                files.append(SimpleFile(path.name, fname.version, digest, size, requires, meta_digest))
+            for name, data in sorted(variants.get(project, {}).items()):
+                batch.stage_bytes(folder / name, data, replace=True)  # follows the release's wheels
+                version = name[: -len(INDEX_SUFFIX)].split("-", 1)[1]
+                files.append(SimpleFile(name, version, hashlib.sha256(data).hexdigest(), len(data)))
+            result.projects[project] = sorted(files, key=lambda f: f.filename)
+        # Pages last, the project list after the project pages: a page never names a file not there yet.
+        for project, files in sorted(result.projects.items()):
+            for page, data in _project_pages(project, files).items():
+                batch.stage_bytes(root / project / page, data, replace=_our_page, note=_NOT_OURS)
+        for page, data in _root_pages(sorted(result.projects)).items():
+            batch.stage_bytes(root / page, data, replace=_our_page, note=_NOT_OURS)
     result.written.extend(batch.placed)
     result.unchanged.extend(batch.unchanged)
     result.warnings.extend(_unlisted(root, result))

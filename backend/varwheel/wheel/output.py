@@ -143,6 +143,22 @@ def _temp_prefix(dest: Path) -> str:
     return f".{stem}."
 
 
+def _link(src: Path, dest: Path) -> bool:
+    """``os.link(src, dest)``; False where this file system (or this file) cannot be hard-linked.
+
+    ``FileExistsError`` (``dest`` is taken) and other errors propagate.
+    """
+    try:
+        os.link(src, dest)
+    except OSError as exc:
+        if exc.errno in _NO_LINKS:
+            return False
+        raise
+    except (AttributeError, NotImplementedError):  # a platform without os.link
+        return False
+    return True
+
+
 def _link_aside(src: Path, dest: Path) -> Optional[Path]:
     """A new hidden hard link to ``src`` beside ``dest`` (a temporary name); None where links fail.
 
@@ -154,16 +170,9 @@ def _link_aside(src: Path, dest: Path) -> Optional[Path]:
     for _ in range(100):
         name = dest.parent / f"{prefix}{os.urandom(4).hex()}.tmp"
         try:
-            os.link(src, name)
+            return name if _link(src, name) else None
         except FileExistsError:
             continue
-        except OSError as exc:
-            if exc.errno in _NO_LINKS:
-                return None
-            raise
-        except (AttributeError, NotImplementedError):  # a platform without os.link
-            return None
-        return name
     raise FileExistsError(errno.EEXIST, "no unused temporary file name", str(dest.parent))
 
 
@@ -204,17 +213,12 @@ def _create_exclusively(new: Path, dest: Path) -> Optional[bool]:
     instead: the two-step window remains there).  ``new`` keeps its name.
     """
     try:
-        os.link(new, dest)
+        if not _link(new, dest):
+            return None
     except FileExistsError:
         if dest.is_file() and _same_bytes(new, dest):
             return False
         raise OutputExists(_exists_message([str(dest)])) from None
-    except OSError as exc:
-        if exc.errno in _NO_LINKS:
-            return None
-        raise
-    except (AttributeError, NotImplementedError):  # a platform without os.link
-        return None
     except BaseException:
         # Interrupted around the link (a signal): a destination that is ``new``'s inode
         # was made by it, so it goes too; a batch of outputs stays all or nothing.
@@ -452,6 +456,8 @@ class OutputBatch:
     after the files it names).  Leaving the block with an error, an interrupt
     included, before the commit finished undoes everything the batch did.
 
+    ``task`` (``"write the simple index into site/"``) words an ``OSError``
+    as one line, :class:`~varwheel.errors.OutputError`, after the undo.
     ``force`` lets staged outputs replace files with other bytes, and keeps
     the old bytes of a replaced file aside (a hard link) until the batch is
     complete, so a failure brings them back; a ``produce`` given to
@@ -468,8 +474,11 @@ class OutputBatch:
         print(*batch.outputs)
     """
 
-    def __init__(self, *, force: bool = False) -> None:
+    def __init__(self, *, force: bool = False, task: Optional[str] = None) -> None:
         self.force = force
+        #: what the batch does, for messages: an ``OSError`` inside the block (writing, reading an
+        #: input, putting in place) becomes :class:`OutputError` "cannot {task}: {reason} ({file})".
+        self.task = task
         #: (output, input) pairs in plan order; the input only names the output's source.
         self.planned: List[Tuple[Path, "str | os.PathLike[str]"]] = []
         self._keys: Dict[Path, "str | os.PathLike[str]"] = {}
@@ -506,10 +515,22 @@ class OutputBatch:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> None:
-        if exc_type is None:
-            self.commit()
-        elif not self.committed:
-            self._undo()
+        try:
+            if exc_type is None:
+                self.commit()  # which undoes the batch if it fails
+            elif not self.committed:
+                self._undo()
+        except OSError as failed:
+            self._reword(failed)
+            raise
+        if isinstance(exc, OSError):
+            self._reword(exc)
+
+    def _reword(self, exc: OSError) -> None:
+        """Raise ``exc`` again as one line naming :attr:`task` (where there is one)."""
+        if self.task is not None and not isinstance(exc, VarwheelError):
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise OutputError(f"cannot {self.task}: {exc.strerror or exc}{where}") from None
 
     # -- writing --
 
