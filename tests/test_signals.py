@@ -174,7 +174,7 @@ def test_an_ignored_signal_stays_ignored_while_a_command_runs(monkeypatch):
         seen.update(_handlers())
         return 0
 
-    monkeypatch.setattr(cli, "build_parser", lambda: _FakeParser(probe))
+    monkeypatch.setattr(cli, "build_parser", lambda only=None: _FakeParser(probe))
     old = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
     try:
         assert cli.main([]) == 0
@@ -196,7 +196,7 @@ def test_main_in_another_thread_runs_without_handlers(monkeypatch):
         seen.update(_handlers())
         return 0
 
-    monkeypatch.setattr(cli, "build_parser", lambda: _FakeParser(probe))
+    monkeypatch.setattr(cli, "build_parser", lambda only=None: _FakeParser(probe))
     thread = threading.Thread(target=lambda: result.append(cli.main([])))
     thread.start()
     thread.join(10)
@@ -212,7 +212,7 @@ def test_a_signal_in_process_exits_143_with_one_line(monkeypatch, capsys):
         time.sleep(5)  # the handler raises before this ends
         raise AssertionError("SIGTERM did not interrupt the command")
 
-    monkeypatch.setattr(cli, "build_parser", lambda: _FakeParser(probe))
+    monkeypatch.setattr(cli, "build_parser", lambda only=None: _FakeParser(probe))
     before = _handlers()
     assert cli.main([]) == 128 + signal.SIGTERM
     assert capsys.readouterr().err == "varwheel: interrupted (SIGTERM)\n"
