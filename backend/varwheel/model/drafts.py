@@ -78,8 +78,7 @@ unchanged, with no change lines.  Pure: no I/O.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
-from typing import Any, Dict, List, Literal, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Mapping, Optional, Tuple
 
 from varwheel.errors import InvalidMetadata
 from varwheel.model.builtins import BUILTINS, UV, BuiltinProvider, builtin_for
@@ -94,6 +93,11 @@ from varwheel.model.document import (
 )
 from varwheel.model.filename import normalize_dist_name
 from varwheel.model.properties import NULL_LABEL
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = [
     "Draft",

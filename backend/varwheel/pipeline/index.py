@@ -44,9 +44,8 @@ Example::
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidInput, InvalidMetadata
 from varwheel.model.filename import WheelFilename, index_filename, version_key
@@ -55,6 +54,11 @@ from varwheel.model.release import merge_documents, version_spelling_finding
 from varwheel.wheel.archive import WheelArchive
 from varwheel.wheel.output import OutputBatch
 from varwheel.wheel.scan import wheel_paths
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = [
     "WheelEntry",

@@ -37,14 +37,18 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
 
 from varwheel.model.toml import load_toml
 from varwheel.errors import InvalidInput, InvalidPyproject
 from varwheel.model.properties import NULL_LABEL, VariantDescription
 from varwheel.model.pyproject import parse_variant_table
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = ["FORMATS", "MatrixEntry", "matrix_entries", "load_matrix", "format_matrix", "cibuildwheel_settings"]
 

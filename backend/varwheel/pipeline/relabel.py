@@ -31,13 +31,17 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel
 from varwheel.wheel.archive import WheelArchive, hash_matches, record_hasher
 from varwheel.wheel.output import OutputBatch, check_label_fits, copy_file_atomic, same_path
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = ["RelabelPlan", "plan_relabel", "relabel", "expand_wheel_args", "variant_json_recorded"]
 

@@ -77,9 +77,8 @@ import os
 import re
 import zipfile
 import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, BinaryIO, Dict, List, Optional, Tuple
 from urllib.parse import quote
 
 from varwheel.errors import InvalidInput, InvalidWheel
@@ -88,6 +87,11 @@ from varwheel.pipeline.index import build_indexes, compare_indexes
 from varwheel.wheel.archive import CHUNK, WheelArchive
 from varwheel.wheel.output import OutputBatch
 from varwheel.wheel.scan import wheel_paths
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = [
     "JSON_MEDIA_TYPE",

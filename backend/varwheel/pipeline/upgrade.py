@@ -31,9 +31,8 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Literal, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Literal, Mapping, Optional, Sequence, Tuple
 
 from varwheel.errors import InvalidInput, InvalidMetadata, OutputExists
 from varwheel.model.document import VariantDocument, read_document_file
@@ -43,6 +42,11 @@ from varwheel.wheel.archive import WheelArchive
 from varwheel.wheel.output import OutputBatch, atomic_output, check_label_fits, copy_file_atomic
 from varwheel.wheel.rewrite import rewrite_wheel
 from varwheel.wheel.scan import expand_paths
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = ["Upgrade", "upgrade_inputs", "plan_wheel", "plan_index", "upgrade_files"]
 

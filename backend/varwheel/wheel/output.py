@@ -50,7 +50,6 @@ import errno
 import os
 import signal
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Callable, Dict, List, Literal, Optional, Set, Tuple, Type, Union
@@ -60,6 +59,10 @@ from varwheel.wheel.archive import _Unreadable
 
 if TYPE_CHECKING:
     from varwheel.wheel.rewrite import CopyMethod
+    # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass
+else:
+    from varwheel.model.values import dataclass
 
 __all__ = [
     "atomic_output",
