@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple
 
-from varwheel.model.document import Provider
+from varwheel.model.document import UV, Provider
 from varwheel.model.filename import normalize_dist_name
 from varwheel.model.properties import Property
 from varwheel.model.requirements import RequirementError, parse_requirement, specifier_admits
@@ -53,9 +53,6 @@ __all__ = [
 ]
 
 
-#: The installer whose behaviour this module records, as messages name it: every statement
-#: about what uv does was measured against this version (docs/machine-side.md).
-UV = "uv 0.13.9"
 
 
 class BuiltinProvider:

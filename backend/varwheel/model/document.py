@@ -49,6 +49,7 @@ else:
     from varwheel.model.values import dataclass, field
 
 __all__ = [
+    "UV",
     "SCHEMA_PROVIDERS",
     "SCHEMA_PEP825",
     "SCHEMA_VARIANTLIB",
@@ -68,6 +69,10 @@ __all__ = [
     "read_document_file",
     "MAX_DOCUMENT_BYTES",
 ]
+
+#: The installer whose reading this module follows, as messages name it: every statement about
+#: what uv does was measured against this version (docs/machine-side.md).  The one place it is written.
+UV = "uv 0.13.9"
 
 #: The most a ``*-variants.json`` file read from disk may hold (real ones are a few KiB).
 MAX_DOCUMENT_BYTES = 16 << 20
@@ -323,12 +328,12 @@ class Provider:
             requires = tuple(_str_list(data["requires"], f"{where}.requires", nonempty=False, unique=False))
             if len(set(requires)) != len(requires):
                 _found(findings, "provider-unmatched", f"{where}.requires",
-                       f"entries are not unique: {list(requires)!r} (uv 0.13.9 matches a built-in provider "
+                       f"entries are not unique: {list(requires)!r} ({UV} matches a built-in provider "
                        "only to exactly one requirement)")
             if not requires:
                 _found(findings, "provider-unmatched", f"{where}.requires",
                        "lists no requirement: no provider can serve this namespace, so installers "
-                       "(uv 0.13.9 included) never select its variants")
+                       f"({UV} included) never select its variants")
         build_requires = (
             tuple(_str_list(data["build-requires"], f"{where}.build-requires"))
             if "build-requires" in data
@@ -488,7 +493,7 @@ class VariantDocument:
         for key in data:
             if key not in UV_TOP_KEYS:
                 raise InvalidMetadata(
-                    f"{source}: unknown top-level key {key!r}: uv 0.13.9 rejects the document and so "
+                    f"{source}: unknown top-level key {key!r}: {UV} rejects the document and so "
                     "the whole version, plain wheel included (an older draft? `varwheel upgrade` converts it)"
                 )
         prio = data.get("default-priorities")
@@ -497,7 +502,7 @@ class VariantDocument:
         for key in prio:
             if key not in UV_PRIORITY_KEYS:
                 raise InvalidMetadata(
-                    f"{source}: default-priorities: unknown key {key!r}: uv 0.13.9 rejects the document "
+                    f"{source}: default-priorities: unknown key {key!r}: {UV} rejects the document "
                     "(an older draft? `varwheel upgrade` converts it)"
                 )
         namespaces = _str_list(prio.get("namespace"), f"{source}: default-priorities.namespace")
@@ -513,7 +518,7 @@ class VariantDocument:
                 providers[namespace] = Provider.from_json(entry, f"{source}: providers.{namespace}", findings=findings)
             if schema == SCHEMA_PEP825:
                 _found(findings, "providers-in-pep825", f"{source}: providers",
-                       "the pep825 format has no 'providers' (strict PEP 825 readers reject it; uv 0.13.9 "
+                       f"the pep825 format has no 'providers' (strict PEP 825 readers reject it; {UV} "
                        "uses it); write the providers format's $schema instead")
         if (declares or schema == SCHEMA_PROVIDERS) and set(providers) != set(namespaces):
             raise InvalidMetadata(
@@ -534,7 +539,7 @@ class VariantDocument:
                 empty = [ns for ns, features in props.items() if isinstance(features, Mapping) and not features]
                 for namespace in empty:
                     _found(findings, "empty-namespace", f"{where}.{namespace}",
-                           "maps to {} (no feature): uv 0.13.9 drops it and reads the rest of the label; "
+                           f"maps to {{}} (no feature): {UV} drops it and reads the rest of the label; "
                            "remove it")
                 if empty:
                     props = {ns: features for ns, features in props.items() if ns not in empty}
@@ -546,7 +551,7 @@ class VariantDocument:
                 raise InvalidMetadata(f"{where}: label 'null' is reserved for the empty property set")
             if desc.is_null and label != NULL_LABEL:
                 _found(findings, "empty-variant", where,
-                       "has no properties but is not labelled 'null': uv 0.13.9 treats it as always "
+                       f"has no properties but is not labelled 'null': {UV} treats it as always "
                        "compatible and ranks it with the null variant (by label); label it 'null' or "
                        "give it its properties")
             for namespace in desc.namespaces():
@@ -557,7 +562,7 @@ class VariantDocument:
             variants[label] = desc
         if schema not in KNOWN_SCHEMAS:
             _found(findings, "schema-unknown", f"{source}: $schema",
-                   f"{schema!r} is not a schema URL uv 0.13.9 knows; it reads the document by its shape "
+                   f"{schema!r} is not a schema URL {UV} knows; it reads the document by its shape "
                    f"anyway; write {SCHEMA_PROVIDERS}")
         for finding in static_value_findings(providers, variants, source):
             _found(findings, finding.code, finding.where, finding.message)

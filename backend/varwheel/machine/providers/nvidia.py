@@ -36,6 +36,7 @@ from __future__ import annotations
 import sys
 
 from varwheel.machine.providers import FeatureSupport, NamespaceSupport
+from varwheel.model.builtins import UV
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (see varwheel.machine.providers on import cost)
@@ -362,7 +363,7 @@ def detect(env: Mapping[str, str]) -> NamespaceSupport:
         return NamespaceSupport(
             NAMESPACE, [], source=", ".join(sources),
             note=f"CUDA driver {_fmt(*driver)} needs more than {MAX_VERSION_VALUES} cuda_version_lower_bound "
-                 "values: the nvidia provider is disabled (as in uv 0.13.9, which bounds its memory so)",
+                 f"values: the nvidia provider is disabled (as in {UV}, which bounds its memory so)",
         )
     note_bits = [f"CUDA driver {_fmt(*driver)}"]
     if cc is None and gpu is not None and gpu.problem is None:
