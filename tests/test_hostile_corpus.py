@@ -104,9 +104,6 @@ def _known(reason: str, case_id: str, *commands: str) -> None:
         KNOWN[(case_id, command)] = reason
 
 
-_known("issue 11 item 1: memory grows with the member count (about 650 bytes a member to open the central "
-       "directory, more to check or copy): 200,000 one-byte members take 130-330 MiB (wheel/archive.py)",
-       "members-200k", "make-variant", "show", "check", "index", "relabel", "unmake-variant", "upgrade", "install", "repair")
 
 
 # -- running one pair ---------------------------------------------------------------------------------------

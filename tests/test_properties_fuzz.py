@@ -51,7 +51,7 @@ from varwheel.model.properties import Property, VariantDescription, label_warnin
 from varwheel.model.pyproject import parse_variant_table
 from varwheel.model.request import resolve_variant
 from varwheel.model.toml import load_toml
-from varwheel.wheel.archive import RecordRow, format_record, parse_record
+from varwheel.wheel.record import RecordRow, format_record, parse_record
 
 #: Seeded and bounded: the same examples every run, no database written.
 FUZZ = settings(
@@ -334,7 +334,7 @@ def test_drafts_read_and_upgrade(data):
 # -- RECORD ----------------------------------------------------------------------------------------------------
 
 #: RECORD fields as wheels hold them: any text but control characters, which no member name may hold (the archive
-#: refuses them) and which ``format_record`` cannot keep (csv leaves a lone ``\r`` unquoted, so it reads back lost).
+#: refuses them; tests/test_record_format.py writes and reads those too).
 record_fields = (st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=12)
                  | st.text(string.ascii_letters + string.digits + '/._-,"= ', max_size=12))
 plain_rows = st.lists(

@@ -19,7 +19,8 @@ import pytest
 
 from tests.helpers_index import handmade_variant, variant_json
 from tests.helpers_pipeline import rewrite_member
-from varwheel.wheel.archive import ACCEPTED_HASHES, RecordProblem, WheelArchive
+from varwheel.wheel.archive import WheelArchive
+from varwheel.wheel.record import ACCEPTED_HASHES, RecordProblem
 
 TAG = "py3-none-manylinux_2_17_x86_64"
 

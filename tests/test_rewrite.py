@@ -37,7 +37,8 @@ from varwheel.wheel.make import make_variant
 from varwheel.model.request import resolve_variant
 from varwheel.wheel.output import atomic_output, copy_file_atomic
 from varwheel.wheel.rewrite import _end_records, _Sink, plan_copy, rewrite_wheel, write_rewritten
-from varwheel.wheel.archive import WheelArchive, parse_record
+from varwheel.wheel.archive import WheelArchive
+from varwheel.wheel.record import parse_record
 
 V3 = resolve_variant(["x86_64 :: level :: v3"])
 V4 = resolve_variant(["x86_64 :: level :: v4"], label="v4")
@@ -781,7 +782,8 @@ def test_members_before_the_start_of_the_file_are_refused(wheel_factory, tmp_pat
 
 def test_members_read_whole_are_bounded(wheel_factory, tmp_path):
     """A RECORD (or variant.json) that inflates past its bound is refused while it is read, not read whole."""
-    from varwheel.wheel.archive import MAX_MEMBER_READ, MAX_RECORD_BYTES
+    from varwheel.wheel.archive import MAX_MEMBER_READ
+    from varwheel.wheel.record import MAX_RECORD_BYTES
 
     src = wheel_factory()
     bomb = rebuild_zip(src, tmp_path / "bomb" / src.name, replace={f"{DIST}/RECORD": b"a" * (MAX_RECORD_BYTES + 1)})

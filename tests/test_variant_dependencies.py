@@ -306,7 +306,8 @@ def raw_member(path: Path, name: str) -> bytes:
 
 @pytest.mark.parametrize("data_descriptor", [False, True])
 def test_rewrite_replaces_members_with_new_record_rows_and_copies_the_rest_raw(tmp_path, data_descriptor):
-    from varwheel.wheel.archive import WheelArchive, record_hash
+    from varwheel.wheel.archive import WheelArchive
+    from varwheel.wheel.record import record_hash
     from varwheel.wheel.rewrite import rewrite_wheel
 
     src = make_wheel(tmp_path / "in", "demo", "1.0", many=20, data_descriptor=data_descriptor,

@@ -553,7 +553,7 @@ def check_wheel(path: "str | os.PathLike[str]") -> WheelReport:
         report.error("structure", str(exc))
         return report
     with archive:
-        report.members = sum(1 for m in archive.members if not m.filename.endswith("/"))
+        report.members = archive.file_count
         try:
             for problem in archive.record_problems():
                 report.error(problem.code, problem.message)

@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Dict, List, Optional, Sequence
 
 from varwheel.errors import InvalidInput, InvalidMetadata, InvalidWheel
-from varwheel.wheel.archive import WheelArchive, hash_matches, record_hasher
+from varwheel.wheel.archive import WheelArchive
+from varwheel.wheel.record import hash_matches, record_hasher
 from varwheel.wheel.output import OutputBatch, check_label_fits, copy_file_atomic, same_path
 
 if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies

@@ -25,7 +25,17 @@ Safety rules (the "never destroy input" principle):
 * output goes to a temporary file in the output folder, renamed into place;
 * the output path may not be the input; an existing different file is
   replaced only with ``force``; an identical one is left untouched;
+* the input must still be what it was when it was opened (size, times,
+  inode) once its last byte is copied: a wheel another process wrote
+  meanwhile gives an error and no output
+  (:meth:`~varwheel.wheel.archive.WheelArchive.check_unchanged`);
 * on any failure the temporary file is removed.
+
+Memory does not grow with the member count: the plan holds one entry per
+run of neighbouring members (usually one), the directory entries that are
+written back are views of the input's directory, and the new RECORD is the
+old one's bytes, in slices, plus the new rows
+(:meth:`~varwheel.wheel.record.Record.rewritten`).
 
 Reproducibility: new members get their timestamp from ``SOURCE_DATE_EPOCH``
 when set, otherwise from the input's RECORD member, so the same input and
@@ -41,24 +51,22 @@ Example::
 from __future__ import annotations
 
 import errno
+import itertools
 import os
 import struct
 import time
 import zlib
+from array import array
 from pathlib import Path
-from typing import AbstractSet, BinaryIO, List, Literal, Mapping, Optional, Sequence, Set, Tuple
+from typing import (
+    AbstractSet, BinaryIO, FrozenSet, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence, Set, Tuple, Union,
+)
 
 from varwheel.errors import InvalidWheel, OutputExists
 from varwheel.model.filename import WheelFilename
-from varwheel.wheel.archive import (
-    CHUNK,
-    WheelArchive,
-    _Directory,
-    _Unreadable,
-    record_hash,
-    replace_record_rows,
-)
+from varwheel.wheel.archive import CHUNK, WheelArchive, _Directory, _Unreadable
 from varwheel.wheel.output import atomic_output, same_path
+from varwheel.wheel.record import record_hash
 
 __all__ = [
     "rewrite_wheel",
@@ -96,6 +104,8 @@ _UNSUPPORTED = frozenset(
 _KERNEL_STEP = 1 << 30
 #: Local headers are read through a window this large: one read covers the headers of many small members.
 _WINDOW = 1 << 18
+#: Members planned at a time: what the plan holds of the directory's arrays as Python lists.
+_BLOCK = 4096
 
 
 def new_member_date_time(archive: WheelArchive) -> Tuple[int, int, int, int, int, int]:
@@ -157,7 +167,7 @@ class _Sink:
         self._ways = ways
         self._buffer: Optional[memoryview] = None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: "bytes | memoryview") -> None:
         if self.fd is None:
             self.out.write(data)
         else:
@@ -212,34 +222,62 @@ def _write_all(fd: int, data: "bytes | memoryview") -> None:
 # -- the plan: what is copied, what the central directory says ---------------------------------------
 
 
+class _Moved:
+    """Kept members ``first``..``last`` (directory indices, the dropped ones skipped) that move by ``shift`` bytes.
+
+    Their directory entries are made while the directory is written, not held
+    in the plan (a wheel whose first member is dropped moves every member).
+    """
+
+    __slots__ = ("first", "last", "shift")
+
+    def __init__(self, first: int, last: int, shift: int) -> None:
+        self.first, self.last, self.shift = first, last, shift
+
+
 class _Plan:
     """What a rewrite copies and the central directory entries of what it copies.
 
     ``ranges``: ``(start, length)`` in the input, in output order.
-    ``entries``: the kept members' central directory entries, in order (runs
-    of entries that are written back unchanged are one slice each).
+    ``entries``: the kept members' central directory entries, in order: a
+    run of entries written back unchanged is one slice of the directory (a
+    view, not a copy), a run of members that move is a :class:`_Moved`.
     ``size``: the bytes the ranges add up to (where new members start).
+    ``dropped``: the directory indices not copied.
     """
 
-    __slots__ = ("ranges", "entries", "size", "count")
+    __slots__ = ("ranges", "entries", "size", "count", "dropped")
 
     def __init__(self) -> None:
         self.ranges: List[Tuple[int, int]] = []
-        self.entries: List[bytes] = []
+        self.entries: List["memoryview | _Moved"] = []
         self.size = 0
         self.count = 0
+        self.dropped: FrozenSet[int] = frozenset()
 
 
-def _next_starts(d: _Directory) -> List[int]:
-    """For each member, where the next member in the file starts (or the central directory)."""
-    offsets = d.offsets
+def _next_starts(d: _Directory) -> "Optional[array[int]]":
+    """For each member, where the next member in the file starts (or the central directory); ``None`` when
+    the members lie in directory order (the next start is then the next member's offset)."""
     if d.in_order:
-        return offsets[1:] + [d.cd_start]
-    order = sorted(range(len(offsets)), key=offsets.__getitem__)
-    following = [d.cd_start] * len(offsets)
+        return None
+    offsets = d.offsets
+    order = sorted(range(d.count), key=offsets.__getitem__)
+    following = array("q", [d.cd_start]) * d.count
     for a, b in zip(order, order[1:]):
         following[a] = offsets[b]
     return following
+
+
+def _kept_segments(count: int, dropped: "List[int]") -> Iterator[Tuple[int, int]]:
+    """The index ranges ``[a, b)`` of the members between the dropped ones."""
+    a = 0
+    for i in dropped:
+        if i > a:
+            yield a, i
+        a = i + 1
+    if a < count:
+        yield a, count
 
 
 def plan_copy(archive: WheelArchive, drop: "AbstractSet[str]") -> _Plan:
@@ -251,112 +289,150 @@ def plan_copy(archive: WheelArchive, drop: "AbstractSet[str]") -> _Plan:
     end before the next member in the file starts.  Raises
     :class:`~varwheel.errors.InvalidWheel` naming the member.
 
-    The loop over members does only that check; ranges and directory
-    entries are then made per range, not per member.
+    The loop over members does only that check and notices where a run of
+    neighbouring members ends; ranges and directory entries are made per
+    run, not per member, and nothing per member is kept.
     """
     d = archive._dir
     fh = archive._fh
     cd = d.cd
-    offsets, csizes, usizes, fields, raw_names = d.offsets, d.csizes, d.usizes, d.fields, d.raw_names
-    dropped = {d.index[name] for name in drop if name in d.index}
-    kept = [i for i in range(len(offsets)) if i not in dropped]
+    count = d.count
+    offsets, csizes, flags, name_lens, pos = d.offsets, d.csizes, d.flags, d.name_lens, d.pos
+    dropped = sorted({i for i in map(d.index_of, drop) if i >= 0})
+    plan = _Plan()
+    plan.dropped = frozenset(dropped)
+    plan.count = count - len(dropped)
     following = _next_starts(d)
+    cd_start = d.cd_start
+    wide = d.wide  # some entry's 32-bit size is 0xFFFFFFFF: its sizes are in a ZIP64 extra field
     head = _LOCAL_HEAD.unpack_from
     signature = b"PK\x03\x04"
-    pos = d.pos
-    ends: List[int] = []
-    add_end = ends.append
     window = bytearray(_WINDOW)  # bytearray, not memoryview: slices compare with bytes 2x faster
     view = memoryview(window)
     window_start = window_end = 0
-    for i in kept:
-        start = offsets[i]
-        f = fields[i]  # archive._WALK's fields: 2 flags, 5 name length
-        name_len = f[5]
-        need = start + 30 + name_len
-        if start < window_start or need > window_end:
-            # One read covers the headers of the small members that follow; a large member's header alone.
-            fh.seek(start)  # (a name is at most 65,535 bytes: a header always fits the window)
-            got = fh.readinto(view[: _WINDOW if csizes[i] < _WINDOW else 30 + name_len + 512]) or 0
-            window_start, window_end = start, start + got
-            if need > window_end:
-                raise InvalidWheel(f"{archive.path}: member {d.names[i]!r}: bad local header at offset {start}")
-        at = start - window_start
-        local_signature, extra_len = head(window, at)
-        entry = pos[i]
-        # The common case in two comparisons: the local header's flags, method, time, CRC, sizes and name
-        # length are the directory's bytes, and so is the name.  Anything else gets the exact rules.
-        if (
-            local_signature != signature
-            or window[at + 6 : at + 28] != cd[entry + 8 : entry + 30]
-            or window[at + 30 : at + 30 + name_len] != raw_names[i]
-            or f[3] == _U32  # sizes in ZIP64 extra fields: the local header's own must say the same
-            or f[4] == _U32
-        ):
-            try:
-                archive.check_local_header(i)  # data descriptors and ZIP64 sizes pass here; contradictions do not
-            except _Unreadable as exc:
-                raise InvalidWheel(f"{archive.path}: {exc}") from None
-        end = need + extra_len + csizes[i]
-        if f[2] & 0x08:
-            extra: "bytes | bytearray"
-            after: "bytes | bytearray"
-            if end + 24 <= window_end:
-                extra = window[at + 30 + name_len : at + 30 + name_len + extra_len]
-                after = window[end - window_start : end - window_start + 24]
-            else:
-                fh.seek(need)
-                extra = fh.read(extra_len) or b""
-                fh.seek(end)
-                after = fh.read(24) or b""
-            length, crc, csize, usize = _descriptor(extra, after, csizes[i] >= _U32 or usizes[i] >= _U32)
-            if (crc, csize, usize) != (d.full(i)[9], csizes[i], usizes[i]):
-                raise InvalidWheel(
-                    f"{archive.path}: member {d.names[i]!r}: its data descriptor says CRC {crc:08x}, {csize} bytes "
-                    f"compressed, {usize} bytes; the central directory says CRC {d.full(i)[9]:08x}, {csizes[i]} and "
-                    f"{usizes[i]}: the two must agree"
-                )
-            end += length
-        if end > following[i]:
-            raise InvalidWheel(
-                f"{archive.path}: member {d.names[i]!r} (bytes {start}-{end}) runs into the next member or the "
-                f"central directory (at {following[i]}); its sizes contradict the archive's layout"
-            )
-        add_end(end)
-    plan = _Plan()
-    plan.count = len(kept)
-    if not kept:
-        return plan
-    starts = [offsets[i] for i in kept]
-    # Runs: kept members whose bytes follow each other in the input.
-    cuts = [k for k in range(1, len(kept)) if starts[k] != ends[k - 1]]
-    bounds = [0, *cuts, len(kept)]
     out = 0
-    for a, b in zip(bounds, bounds[1:]):
-        run_start, run_end = starts[a], ends[b - 1]
+    run_first = run_last = run_start = run_end = -1
+
+    def close_run() -> None:
+        nonlocal out
         plan.ranges.append((run_start, run_end - run_start))
         shift = out - (run_start - d.concat)  # how far the run's members move (0: they keep their offsets)
         if shift == 0:
-            _verbatim_entries(d, kept[a:b], plan.entries)
+            _verbatim_entries(d, run_first, run_last, plan.dropped, plan.entries)
         else:
-            for k in range(a, b):
-                i = kept[k]
-                plan.entries.append(_moved_entry(d, i, starts[k] - d.concat + shift, usizes[i], csizes[i]))
+            plan.entries.append(_Moved(run_first, run_last, shift))
         out += run_end - run_start
+
+    for seg_a, seg_b in _kept_segments(count, dropped):
+        for block in range(seg_a, seg_b, _BLOCK):
+            stop = min(block + _BLOCK, seg_b)
+            # The arrays' values as lists, a block at a time: an array makes a Python int at every read.
+            if following is None:
+                nexts = offsets[block + 1 : stop + 1].tolist()
+                if stop == count:
+                    nexts.append(cd_start)
+            else:
+                nexts = following[block:stop].tolist()
+            columns = zip(
+                range(block, stop), offsets[block:stop].tolist(), name_lens[block:stop].tolist(),
+                csizes[block:stop].tolist(), pos[block:stop].tolist(), flags[block:stop].tolist(), nexts,
+            )
+            for i, start, name_len, csize, entry, flag, nxt in columns:
+                need = start + 30 + name_len
+                if start < window_start or need > window_end:
+                    # One read covers the headers of the small members that follow; a large member's header alone.
+                    fh.seek(start)  # (a name is at most 65,535 bytes: a header always fits the window)
+                    got = fh.readinto(view[: _WINDOW if csize < _WINDOW else 30 + name_len + 512]) or 0
+                    window_start, window_end = start, start + got
+                    if need > window_end:
+                        raise InvalidWheel(f"{archive.path}: member {d.name(i)!r}: bad local header at offset {start}")
+                at = start - window_start
+                local_signature, extra_len = head(window, at)
+                # The common case in two comparisons: the local header's flags, method, time, CRC, sizes and name
+                # length are the directory's bytes, and so is the name.  Anything else gets the exact rules.
+                if (
+                    local_signature != signature
+                    or window[at + 6 : at + 28] != cd[entry + 8 : entry + 30]
+                    or window[at + 30 : need - window_start] != cd[entry + 46 : entry + 46 + name_len]
+                    or (wide and cd[entry + 20 : entry + 28].count(b"\xff\xff\xff\xff"))  # sizes in ZIP64 extras
+                ):
+                    try:
+                        archive.check_local_header(i)  # data descriptors and ZIP64 sizes pass; contradictions do not
+                    except _Unreadable as exc:
+                        raise InvalidWheel(f"{archive.path}: {exc}") from None
+                end = need + extra_len + csize
+                if flag & 0x08:
+                    end += _check_descriptor(archive, i, window, window_start, window_end, need, extra_len, end)
+                if end > nxt:
+                    raise InvalidWheel(
+                        f"{archive.path}: member {d.name(i)!r} (bytes {start}-{end}) runs into the next member or "
+                        f"the central directory (at {nxt}); its sizes contradict the archive's layout"
+                    )
+                if start != run_end:  # the first member, or a gap, a dropped member, another order: a new run
+                    if run_first >= 0:
+                        close_run()
+                    run_first, run_start = i, start
+                run_last, run_end = i, end
+    if run_first >= 0:
+        close_run()
     plan.size = out
     return plan
 
 
-def _verbatim_entries(d: _Directory, members: List[int], entries: List[bytes]) -> None:
-    """Append the directory entries of ``members`` unchanged: one slice per run of neighbouring entries."""
-    cd, pos, fields = d.cd, d.pos, d.fields
-    first = members[0]
-    for previous, i in zip(members, members[1:] + [-1]):
-        if i == previous + 1:
-            continue
-        f = fields[previous]
-        entries.append(cd[pos[first] : pos[previous] + 46 + f[5] + f[6] + f[7]])
-        first = i
+def _check_descriptor(
+    archive: WheelArchive, i: int, window: bytearray, window_start: int, window_end: int, need: int, extra_len: int,
+    end: int,
+) -> int:
+    """The length of member ``i``'s data descriptor (at ``end``), which must say what the directory says."""
+    d = archive._dir
+    fh = archive._fh
+    extra: "bytes | bytearray"
+    after: "bytes | bytearray"
+    if end + 24 <= window_end:
+        extra = window[need - window_start : need - window_start + extra_len]
+        after = window[end - window_start : end - window_start + 24]
+    else:
+        fh.seek(need)
+        extra = fh.read(extra_len) or b""
+        fh.seek(end)
+        after = fh.read(24) or b""
+    csizes, usizes = d.csizes, d.usizes
+    length, crc, csize, usize = _descriptor(extra, after, csizes[i] >= _U32 or usizes[i] >= _U32)
+    if (crc, csize, usize) != (d.full(i)[9], csizes[i], usizes[i]):
+        raise InvalidWheel(
+            f"{archive.path}: member {d.name(i)!r}: its data descriptor says CRC {crc:08x}, {csize} "
+            f"bytes compressed, {usize} bytes; the central directory says CRC {d.full(i)[9]:08x}, "
+            f"{csizes[i]} and {usizes[i]}: the two must agree"
+        )
+    return length
+
+
+def _verbatim_entries(
+    d: _Directory, first: int, last: int, dropped: AbstractSet[int], entries: List["memoryview | _Moved"]
+) -> None:
+    """Append the directory entries of members ``first``..``last`` but the dropped ones, unchanged: one view of
+    the directory per run of neighbouring entries."""
+    cd = memoryview(d.cd)
+    pos = d.pos
+    a = first
+    for i in sorted(j for j in dropped if first <= j <= last):
+        if i > a:
+            entries.append(cd[pos[a] : pos[i]])
+        a = i + 1
+    if a <= last:
+        entries.append(cd[pos[a] : pos[last + 1]])
+
+
+def _entries(d: _Directory, plan: _Plan) -> Iterator["bytes | memoryview"]:
+    """The kept members' directory entries, in order (moved runs made here, member by member)."""
+    for item in plan.entries:
+        if isinstance(item, _Moved):
+            concat, offsets, usizes, csizes = d.concat, d.offsets, d.usizes, d.csizes
+            for i in range(item.first, item.last + 1):
+                if i not in plan.dropped:
+                    yield _moved_entry(d, i, offsets[i] - concat + item.shift, usizes[i], csizes[i])
+        else:
+            yield item
 
 
 def _descriptor(local_extra: "bytes | bytearray", after: "bytes | bytearray", big: bool) -> Tuple[int, int, int, int]:
@@ -440,24 +516,33 @@ DateTime = Tuple[int, int, int, int, int, int]
 _REGULAR_FILE = (0o100644 & 0xFFFF) << 16
 
 
-def _new_member(sink: _Sink, name: str, data: bytes, date_time: DateTime, external_attr: int = _REGULAR_FILE) -> bytes:
+#: A new member's content: bytes, or parts of it to be written one after the other (the rewritten
+#: RECORD is views of the old one plus the new rows: never copied into one object).
+Content = Union[bytes, Sequence["bytes | memoryview"]]
+
+
+def _new_member(sink: _Sink, name: str, data: Content, date_time: DateTime, external_attr: int = _REGULAR_FILE) -> bytes:
     """Append a new member (variant.json, RECORD, a replaced member); return its central directory entry."""
     flags = 0x800 if not name.isascii() else 0
-    if len(data) <= DEFLATE_NEW_MEMBERS_UP_TO:
+    parts: Sequence["bytes | memoryview"] = [data] if isinstance(data, bytes) else data
+    size = sum(map(len, parts))
+    crc = 0
+    for part in parts:
+        crc = zlib.crc32(part, crc)
+    crc &= _U32
+    if size <= DEFLATE_NEW_MEMBERS_UP_TO:
         method = 8
         compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-        body = compressor.compress(data) + compressor.flush()
+        parts = [b"".join(compressor.compress(part) for part in parts) + compressor.flush()]
     else:
-        method, body = 0, data
-    crc = zlib.crc32(data) & _U32
+        method = 0
+    csize = sum(map(len, parts))
     encoded = name.encode("utf-8")
     date, tm = _dos_date_time(date_time)
     offset = sink.offset
-    sink.write(
-        _LOCAL.pack(b"PK\x03\x04", 20, flags, method, tm, date, crc, len(body), len(data), len(encoded), 0)
-        + encoded
-        + body
-    )
+    sink.write(_LOCAL.pack(b"PK\x03\x04", 20, flags, method, tm, date, crc, csize, size, len(encoded), 0) + encoded)
+    for part in parts:
+        sink.write(part)
     extra = b""
     offset32 = offset
     if offset >= _U32:
@@ -465,7 +550,7 @@ def _new_member(sink: _Sink, name: str, data: bytes, date_time: DateTime, extern
         offset32 = _U32
     return (
         _CENTRAL.pack(
-            b"PK\x01\x02", 20, 3, 45 if extra else 20, flags, method, tm, date, crc, len(body), len(data),
+            b"PK\x01\x02", 20, 3, 45 if extra else 20, flags, method, tm, date, crc, csize, size,
             len(encoded), len(extra), 0, 0, 0, external_attr, offset32,
         )
         + encoded
@@ -473,10 +558,29 @@ def _new_member(sink: _Sink, name: str, data: bytes, date_time: DateTime, extern
     )
 
 
-def _end_records(sink: _Sink, entries: Sequence[bytes], count: int, comment: bytes) -> None:
-    """Write the central directory and the end records (ZIP64 ones when a count, size or offset needs them)."""
+def _end_records(sink: _Sink, entries: Iterable["bytes | memoryview"], count: int, comment: bytes) -> None:
+    """Write the central directory and the end records (ZIP64 ones when a count, size or offset needs them).
+
+    Entries are written as they come, small ones gathered into writes of
+    about :data:`CHUNK` (the directory is never joined into one copy).
+    """
     cd_offset = sink.offset
-    sink.write(b"".join(entries))
+    pending: List["bytes | memoryview"] = []
+    held = 0
+    for entry in entries:
+        if len(entry) >= CHUNK:
+            if pending:
+                sink.write(b"".join(pending))
+                pending, held = [], 0
+            sink.write(entry)
+            continue
+        pending.append(entry)
+        held += len(entry)
+        if held >= CHUNK:
+            sink.write(b"".join(pending))
+            pending, held = [], 0
+    if pending:
+        sink.write(b"".join(pending))
     cd_size = sink.offset - cd_offset
     if count >= _U16 or cd_size >= _U32 or cd_offset >= _U32:
         eocd64_offset = sink.offset
@@ -495,7 +599,7 @@ def write_rewritten(
     archive: WheelArchive,
     out: BinaryIO,
     plan: _Plan,
-    new_members: Sequence[Tuple[str, bytes]],
+    new_members: Sequence[Tuple[str, Content]],
     date_time: DateTime,
     *,
     copy_method: CopyMethod = "auto",
@@ -515,11 +619,11 @@ def write_rewritten(
             sink.copy(archive._fh, start, length)
         except _Unreadable as exc:
             raise InvalidWheel(f"{archive.path}: {exc}") from None
-    entries = list(plan.entries)
+    added = []
     for name, data in new_members:
         when, mode = (attributes or {}).get(name, (date_time, _REGULAR_FILE))
-        entries.append(_new_member(sink, name, data, when, mode))
-    _end_records(sink, entries, plan.count + len(new_members), archive.comment)
+        added.append(_new_member(sink, name, data, when, mode))
+    _end_records(sink, itertools.chain(_entries(archive._dir, plan), added), plan.count + len(new_members), archive.comment)
     if sink.fd is None:
         out.flush()
     return sink
@@ -569,7 +673,7 @@ def rewrite_wheel(
             if name not in arch.names:
                 raise InvalidWheel(f"{src}: member {name!r} is missing, so it cannot be replaced")
         added: List[List[str]] = [[name, record_hash(data), str(len(data))] for name, data in replaced.items()]
-        new_members: List[Tuple[str, bytes]] = list(replaced.items())
+        new_members: List[Tuple[str, Content]] = list(replaced.items())
         attributes = {}
         for name in replaced:
             member = arch.getinfo(name)
@@ -579,13 +683,14 @@ def rewrite_wheel(
             added.append([vj_name, record_hash(variant_json), str(len(variant_json))])
             new_members.append((vj_name, variant_json))
         added.append([record_name, "", ""])
-        record = replace_record_rows(arch.read(record_name), drop, added, source=f"{arch.path.name}: RECORD")
-        new_members.append((record_name, record))
+        new_members.append((record_name, arch.record_file().rewritten(drop, added)))
         date_time = new_member_date_time(arch)
         # Every local header is read and checked before the output exists.
         plan = plan_copy(arch, drop)
         with atomic_output(dest, force=force) as out:
             write_rewritten(arch, out, plan, new_members, date_time, copy_method=copy_method, attributes=attributes)
+            # Before the output is linked into place: an input another process wrote meanwhile gives no output.
+            arch.check_unchanged()
     finally:
         if own:
             arch.close()
