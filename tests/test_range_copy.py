@@ -28,7 +28,8 @@ from tests.helpers_core import assert_kept_verbatim, assert_record_consistent
 from varwheel.model.request import resolve_variant
 from varwheel.wheel.archive import WheelArchive
 from varwheel.wheel.output import atomic_output
-from varwheel.wheel.rewrite import COPY_METHODS, plan_copy, rewrite_wheel, write_rewritten
+from varwheel.wheel.ranges import COPY_METHODS
+from varwheel.wheel.rewrite import plan_copy, rewrite_wheel, write_rewritten
 
 V3_JSON = resolve_variant(["x86_64 :: level :: v3"]).variant_json
 DIST = "demo-1.0.dist-info"

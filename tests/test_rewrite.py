@@ -36,7 +36,8 @@ from varwheel.errors import InvalidWheel, OutputError, OutputExists
 from varwheel.wheel.make import make_variant
 from varwheel.model.request import resolve_variant
 from varwheel.wheel.output import atomic_output, copy_file_atomic
-from varwheel.wheel.rewrite import _end_records, _Sink, plan_copy, rewrite_wheel, write_rewritten
+from varwheel.wheel.ranges import Sink
+from varwheel.wheel.rewrite import _end_records, plan_copy, rewrite_wheel, write_rewritten
 from varwheel.wheel.archive import WheelArchive
 from varwheel.wheel.record import parse_record
 
@@ -293,7 +294,7 @@ def test_more_than_65535_members_round_trip(many_wheel, tmp_path):
 def test_zip64_end_record_exactly_from_65535_entries():
     for count, zip64 in ((65534, False), (65535, True)):
         buf = io.BytesIO()
-        _end_records(_Sink(buf), [b""] * count, count, b"")  # only the end records are under test here
+        _end_records(Sink(buf), [b""] * count, count, b"")  # only the end records are under test here
         data = buf.getvalue()
         assert (b"PK\x06\x06" in data) == zip64
         eocd = data.rindex(b"PK\x05\x06")

@@ -102,9 +102,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Literal, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Literal, Optional, Sequence, Tuple
 
 from varwheel.errors import InconsistentVariants, InvalidFilename, InvalidInput
 from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
@@ -113,6 +112,11 @@ from varwheel.model.release import merge_documents, release_findings, version_sp
 from varwheel.model.properties import VariantDescription, label_warnings, looks_like_hash_label
 from varwheel.model.builtins import UV
 from varwheel.wheel.archive import WheelArchive
+
+if TYPE_CHECKING:  # the type checker reads the standard dataclasses that model/values.py copies
+    from dataclasses import dataclass, field
+else:
+    from varwheel.model.values import dataclass, field
 
 __all__ = [
     "ERROR",
@@ -624,7 +628,7 @@ def _variant_marker_warning(report: WheelReport, archive: WheelArchive) -> None:
         report.warning(
             "variant-markers",
             f"METADATA has {len(marked)} Requires-Dist line(s) with PEP 825 variant markers ({'; '.join(marked)}): "
-            "uv 0.13.9 refuses the wheel as invalid metadata and pip stops with a traceback (with --no-deps pip "
+            f"{UV} refuses the wheel as invalid metadata and pip stops with a traceback (with --no-deps pip "
             "installs it, then pip show and pip check fail); only varwheel install evaluates them. For today's "
             "installers build with [tool.varwheel] variant-dependencies-mode = \"resolve\"",
         )

@@ -64,7 +64,7 @@ if TYPE_CHECKING:
     import zipfile
 
 from varwheel.errors import InvalidFilename, InvalidMetadata, InvalidWheel
-from varwheel.model.filename import WheelFilename, normalize_dist_name, version_key
+from varwheel.model.filename import WheelFilename, normalize_dist_name, same_version
 from varwheel.model.document import VariantDocument
 from varwheel.wheel.record import (
     MAX_RECORD_BYTES,
@@ -162,9 +162,7 @@ def _dist_info_matches(dist_info: str, fname: WheelFilename) -> bool:
     name, sep, version = stem.rpartition("-")
     if not sep:
         return False
-    return normalize_dist_name(name) == normalize_dist_name(fname.name) and version_key(version) == version_key(
-        fname.version
-    )
+    return normalize_dist_name(name) == normalize_dist_name(fname.name) and same_version(version, fname.version)
 
 
 # -- the central directory ---------------------------------------------------------------------

@@ -55,10 +55,10 @@ from types import TracebackType
 from typing import TYPE_CHECKING, BinaryIO, Callable, Dict, List, Literal, Optional, Set, Tuple, Type, Union
 
 from varwheel.errors import InvalidInput, InvalidLabel, InvalidWheel, OutputError, OutputExists, VarwheelError
-from varwheel.wheel.archive import _Unreadable
+from varwheel.wheel.archive import _Unreadable, file_identity, refuse_if_changed
 
 if TYPE_CHECKING:
-    from varwheel.wheel.rewrite import CopyMethod
+    from varwheel.wheel.ranges import CopyMethod
     # the type checker reads the standard dataclasses that model/values.py copies
     from dataclasses import dataclass
 else:
@@ -386,16 +386,17 @@ class atomic_output:
 
 def _copy_file_into(src: "str | os.PathLike[str]", out: BinaryIO, copy_method: CopyMethod = "auto") -> None:
     """Append ``src``'s bytes to ``out``, in the kernel where it can (shared extents on XFS and btrfs)."""
-    # The range copier lives with the zip writer, which imports this module: import it when used.
-    from varwheel.wheel.rewrite import _Sink
+    from varwheel.wheel.ranges import Sink  # only the commands that copy whole files need it
 
     with open(src, "rb", buffering=0) as fh:
-        sink = _Sink(out, copy_method)
-        size = os.fstat(fh.fileno()).st_size
+        sink = Sink(out, copy_method)
+        before = file_identity(fh.fileno())
         try:
-            sink.copy(fh, 0, size)
+            sink.copy(fh, 0, before[0])
         except _Unreadable as exc:
             raise InvalidWheel(f"{src}: changed while it was copied ({exc})") from None
+        # Written meanwhile (appended to, rewritten in place): no output, as for a rewrite.
+        refuse_if_changed(src, fh.fileno(), before)
 
 
 def copy_file_atomic(

@@ -50,7 +50,6 @@ Example::
 
 from __future__ import annotations
 
-import errno
 import itertools
 import os
 import struct
@@ -59,19 +58,18 @@ import zlib
 from array import array
 from pathlib import Path
 from typing import (
-    AbstractSet, BinaryIO, FrozenSet, Iterable, Iterator, List, Literal, Mapping, Optional, Sequence, Set, Tuple, Union,
+    AbstractSet, BinaryIO, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union,
 )
 
 from varwheel.errors import InvalidWheel, OutputExists
 from varwheel.model.filename import WheelFilename
 from varwheel.wheel.archive import CHUNK, WheelArchive, _Directory, _Unreadable
 from varwheel.wheel.output import atomic_output, same_path
+from varwheel.wheel.ranges import COPY_METHODS, CopyMethod, Sink
 from varwheel.wheel.record import record_hash
 
 __all__ = [
     "rewrite_wheel",
-    "CopyMethod",
-    "COPY_METHODS",
     "new_member_date_time",
 ]
 
@@ -87,21 +85,6 @@ _U16 = 0xFFFF
 _ZIP_MIN_EPOCH = 315532800  # 1980-01-01T00:00:00Z
 _ZIP_MAX_EPOCH = 4354819198  # 2107-12-31T23:59:58Z
 
-#: How byte ranges of the input reach the output.  ``auto``: ``copy_file_range``, falling back to
-#: ``sendfile``, then to ``readwrite`` (a 1 MiB buffer) where the system or file system refuses;
-#: the others use that one way only (tests compare their outputs byte for byte).
-CopyMethod = Literal["auto", "copy_file_range", "sendfile", "readwrite"]
-COPY_METHODS: Tuple[CopyMethod, ...] = ("auto", "copy_file_range", "sendfile", "readwrite")
-
-#: What ``copy_file_range`` / ``sendfile`` answer where they cannot copy these two files (another
-#: file system, no support, a file system that refuses): the next way is tried.
-_UNSUPPORTED = frozenset(
-    getattr(errno, name)
-    for name in ("EXDEV", "ENOSYS", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "EBADF", "EPERM", "ENOTSOCK", "ETXTBSY")
-    if hasattr(errno, name)
-)
-#: One kernel copy call moves at most this much (Linux caps a call near 2 GiB anyway).
-_KERNEL_STEP = 1 << 30
 #: Local headers are read through a window this large: one read covers the headers of many small members.
 _WINDOW = 1 << 18
 #: Members planned at a time: what the plan holds of the directory's arrays as Python lists.
@@ -126,97 +109,6 @@ def new_member_date_time(archive: WheelArchive) -> Tuple[int, int, int, int, int
 def _dos_date_time(dt: Tuple[int, int, int, int, int, int]) -> Tuple[int, int]:
     year, month, day, hour, minute, second = dt
     return ((year - 1980) << 9 | month << 5 | day), (hour << 11 | minute << 5 | second // 2)
-
-
-# -- copying byte ranges -----------------------------------------------------------------------
-
-
-class _Sink:
-    """The output stream: bytes are appended, and ranges of an input file copied in.
-
-    With a real file (``fileno()``) everything goes through its descriptor
-    (``os.write``, the kernel copies), after one flush of the Python buffer;
-    anything else (an in-memory or sparse test writer) gets ``write()`` calls.
-    ``used`` says which ways really copied bytes.
-    """
-
-    def __init__(self, out: BinaryIO, method: CopyMethod = "auto") -> None:
-        if method not in COPY_METHODS:
-            raise ValueError(f"copy_method must be one of {', '.join(COPY_METHODS)}, not {method!r}")
-        self.out = out
-        self.offset = 0
-        self.used: Set[str] = set()
-        fd: Optional[int] = None
-        if method != "readwrite":
-            try:
-                fd = out.fileno()
-            except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
-                if method != "auto":
-                    raise ValueError(f"copy_method={method!r} needs an output with a file descriptor") from None
-        if fd is not None:
-            out.flush()
-        self.fd = fd
-        ways: List[str] = ["copy_file_range", "sendfile", "readwrite"] if method == "auto" else [method]
-        if fd is None:
-            ways = ["readwrite"]
-        for way in list(ways):
-            if way != "readwrite" and not hasattr(os, way):
-                if method != "auto":
-                    raise ValueError(f"copy_method={method!r}: this system has no os.{way}")
-                ways.remove(way)
-        self._ways = ways
-        self._buffer: Optional[memoryview] = None
-
-    def write(self, data: "bytes | memoryview") -> None:
-        if self.fd is None:
-            self.out.write(data)
-        else:
-            _write_all(self.fd, data)
-        self.offset += len(data)
-
-    def copy(self, src: BinaryIO, start: int, count: int) -> None:
-        """Append ``count`` bytes of ``src`` from ``start`` (``src``'s position is not relied on)."""
-        done = 0
-        while done < count:
-            way = self._ways[0]
-            try:
-                moved = self._copy_some(way, src, start + done, count - done)
-            except OSError as exc:
-                if exc.errno in _UNSUPPORTED and len(self._ways) > 1 and way != "readwrite":
-                    self._ways.pop(0)
-                    continue
-                raise
-            if moved <= 0:
-                raise _Unreadable(f"the input ends at byte {start + done}, inside a member ({count - done} bytes missing)")
-            done += moved
-            self.offset += moved
-            self.used.add(way)
-
-    def _copy_some(self, way: str, src: BinaryIO, start: int, count: int) -> int:
-        if way == "copy_file_range":
-            assert self.fd is not None
-            return os.copy_file_range(src.fileno(), self.fd, min(count, _KERNEL_STEP), start)
-        if way == "sendfile":
-            assert self.fd is not None
-            return os.sendfile(self.fd, src.fileno(), start, min(count, _KERNEL_STEP))
-        if self._buffer is None:
-            self._buffer = memoryview(bytearray(CHUNK))
-        view = self._buffer[: min(CHUNK, count)]
-        src.seek(start)
-        got = src.readinto(view) or 0  # type: ignore[attr-defined]
-        if got:
-            if self.fd is None:
-                self.out.write(view[:got])
-            else:
-                _write_all(self.fd, view[:got])
-        return got
-
-
-def _write_all(fd: int, data: "bytes | memoryview") -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
 
 
 # -- the plan: what is copied, what the central directory says ---------------------------------------
@@ -521,7 +413,7 @@ _REGULAR_FILE = (0o100644 & 0xFFFF) << 16
 Content = Union[bytes, Sequence["bytes | memoryview"]]
 
 
-def _new_member(sink: _Sink, name: str, data: Content, date_time: DateTime, external_attr: int = _REGULAR_FILE) -> bytes:
+def _new_member(sink: Sink, name: str, data: Content, date_time: DateTime, external_attr: int = _REGULAR_FILE) -> bytes:
     """Append a new member (variant.json, RECORD, a replaced member); return its central directory entry."""
     flags = 0x800 if not name.isascii() else 0
     parts: Sequence["bytes | memoryview"] = [data] if isinstance(data, bytes) else data
@@ -558,7 +450,7 @@ def _new_member(sink: _Sink, name: str, data: Content, date_time: DateTime, exte
     )
 
 
-def _end_records(sink: _Sink, entries: Iterable["bytes | memoryview"], count: int, comment: bytes) -> None:
+def _end_records(sink: Sink, entries: Iterable["bytes | memoryview"], count: int, comment: bytes) -> None:
     """Write the central directory and the end records (ZIP64 ones when a count, size or offset needs them).
 
     Entries are written as they come, small ones gathered into writes of
@@ -604,7 +496,7 @@ def write_rewritten(
     *,
     copy_method: CopyMethod = "auto",
     attributes: Optional[Mapping[str, Tuple[DateTime, int]]] = None,
-) -> _Sink:
+) -> Sink:
     """Write the planned ranges of ``archive``, then ``new_members`` and the central directory, into ``out``.
 
     ``out`` is any binary stream; ranges are copied in the kernel only when it
@@ -613,7 +505,7 @@ def write_rewritten(
     external_attr)``: a replaced member keeps its own).  Returns the sink
     (``used``: how bytes were copied).
     """
-    sink = _Sink(out, copy_method)
+    sink = Sink(out, copy_method)
     for start, length in plan.ranges:
         try:
             sink.copy(archive._fh, start, length)
