@@ -47,7 +47,7 @@ def _plain(text: str) -> Optional[Tuple[str, List[Tuple[str, str]]]]:
     """``(name, clauses)`` when ``text`` is a name with optional release-only bounds, else ``None``.
 
     No extras, marker, URL, ``~=``, ``===``, ``.*``, pre-, post-, dev- or local
-    versions: those go to packaging.  Spaces and tabs (packaging's only
+    versions, no bound written twice: those go to packaging.  Spaces and tabs (packaging's only
     whitespace) may stand around the name, operators and commas.
     """
     text = text.strip(" \t")
@@ -62,6 +62,10 @@ def _plain(text: str) -> Optional[Tuple[str, List[Tuple[str, str]]]]:
             if clause is None:
                 return None
             clauses.append(clause)
+    # Two spellings of one bound (``>=1,>=1.0``): packaging keeps one of them, by rules of its own that
+    # change between its versions; it decides (the admitted releases are the same either way).
+    if len({(op, _release(version)) for op, version in clauses}) != len(clauses):
+        return None
     return name, clauses
 
 
