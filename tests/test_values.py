@@ -156,6 +156,17 @@ def test_refuses_what_it_does_not_support():
         class Child(Base):
             b: int
 
+    for shared in ([], {}, set()):  # a mutable default would be one object shared by every instance
+        def declare(dc: Any, default: Any = shared) -> Any:
+            @dc
+            class Shared:
+                items: Any = default
+
+            return Shared
+
+        assert _outcome(lambda: declare(values.dataclass)) == _outcome(lambda: declare(dataclasses.dataclass)) == (
+            "raises", ValueError)
+
     with pytest.raises(TypeError):
         @values.dataclass(order=True)
         class OwnOrder:

@@ -1,4 +1,4 @@
-"""Value classes for ``model/`` and ``build/``: what ``dataclasses`` makes, at a fraction of its start-up cost.
+"""Value classes for every wing but ``cli/``: what ``dataclasses`` makes, at a fraction of its start-up cost.
 
 Every PEP 517 hook runs in a fresh interpreter, and a variant
 ``build_wheel`` loads about twenty value classes (properties, documents,
@@ -74,6 +74,9 @@ def _fields(cls: type) -> List[Tuple[str, Field]]:
             raise TypeError(f"{cls.__name__}.{name}: ClassVar and InitVar are not supported")
         value = cls.__dict__.get(name, MISSING)
         spec = value if isinstance(value, Field) else Field(value, MISSING, True, True)
+        if spec.default is not MISSING and type(spec.default).__hash__ is None:
+            # as dataclasses: a list, dict or set default would be one object shared by every instance
+            raise ValueError(f"mutable default {type(spec.default)} for field {name} is not allowed: use default_factory")
         if isinstance(value, Field):
             if value.default is MISSING:
                 delattr(cls, name)  # as dataclasses: no class attribute stands in for a field without a default
