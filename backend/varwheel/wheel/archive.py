@@ -1093,7 +1093,7 @@ class WheelArchive:
 
         Finds a hash or size that differs, a member missing from RECORD, a RECORD
         row for a missing member, a row listed twice, a member that cannot be
-        decompressed, a hash algorithm outside :data:`ACCEPTED_HASHES`.  At
+        decompressed, a hash algorithm outside :data:`~varwheel.wheel.record.ACCEPTED_HASHES`.  At
         most :data:`MAX_PROBLEMS_PER_KIND` of each kind are listed, then one
         that says how many more there are.
 
