@@ -66,6 +66,29 @@ def test_a_destination_that_appears_meanwhile_makes_the_whole_batch_fail(tmp_pat
     assert listing(out) == [("b.json", b"the other writer's")]
 
 
+def test_with_force_a_destination_that_appears_after_the_check_is_named_as_another_writers(tmp_path, monkeypatch):
+    """``--force`` replaces what was there at the check; a file created after it is another writer's, and the
+    message says so (not "pass --force", which was passed)."""
+    import varwheel.wheel.output as output
+
+    out = tmp_path / "out"
+    real = output._existing
+
+    def check_then_another_writer(new: Path, dest: Path):
+        state = real(new, dest)
+        if dest.name == "b.json":
+            dest.write_bytes(b"the other writer's")  # right after the commit looked
+        return state
+
+    monkeypatch.setattr(output, "_existing", check_then_another_writer)
+    with pytest.raises(OutputExists, match="another process created it") as info:
+        with OutputBatch(force=True) as batch:
+            batch.stage_bytes(out / "a.json", b"a")
+            batch.stage_bytes(out / "b.json", b"mine")
+    assert "--force" not in str(info.value)
+    assert listing(out) == [("b.json", b"the other writer's")]
+
+
 def test_the_same_bytes_appearing_meanwhile_is_no_conflict(tmp_path):
     out = tmp_path / "out"
     with OutputBatch() as batch:

@@ -691,7 +691,16 @@ class OutputBatch:
         dest, new = entry.dest, entry.new
         if not replace:
             done = self._record("created", dest, new)
-            created = _create_exclusively(new, dest)
+            try:
+                created = _create_exclusively(new, dest)
+            except OutputExists:
+                if not self.force:
+                    raise
+                # With force the refusal is not about force: another writer made the file after the check.
+                raise OutputExists(
+                    f"{dest}: another process created it while this command put its outputs in place; "
+                    "nothing was written, run again"
+                ) from None
             if created is not None:
                 if not created:  # the same bytes appeared there meanwhile: nothing of ours to undo
                     self._done.remove(done)
