@@ -28,14 +28,13 @@ command every case.  The default run keeps the module under three minutes on
 two cores (about 450 pairs): every wheel goes through make-variant, show and
 check, which read a wheel the deepest, and through one more command in turn
 (so that each of the other seven sees a dozen wheels), plus the commands its
-case expects to take it and those with a known failure; index files go
+case expects to take it; index files go
 through the commands that read index files, folders through those that take
 folders.  Without pytest-xdist the pairs run on a small thread pool (one
 launcher each); with it, each test runs its own pair.
 
-Pairs that fail today because of defects still open in issue 11 are strict
-xfails (:data:`KNOWN`): when one is fixed its xfail turns into a failure that
-says to remove the mark.
+No pair is expected to fail: every defect the campaign of issue 11 found is
+fixed, and a pair that fails is a regression.
 """
 
 from __future__ import annotations
@@ -94,16 +93,6 @@ with open(spec["stdout"], "wb") as out, open(spec["stderr"], "wb") as err:
 print(json.dumps({"rc": os.waitstatus_to_exitcode(status), "maxrss": usage.ru_maxrss * 1024,
                   "timed_out": timed_out, "wall": time.monotonic() - start}))
 """
-
-#: (case id, command) -> why it fails today.  Each is a defect issue 11 still has open.
-KNOWN: Dict[Tuple[str, str], str] = {}
-
-
-def _known(reason: str, case_id: str, *commands: str) -> None:
-    for command in commands:
-        KNOWN[(case_id, command)] = reason
-
-
 
 
 # -- running one pair ---------------------------------------------------------------------------------------
@@ -190,19 +179,18 @@ ROTATING = tuple(command for command in COMMANDS if command not in PRIMARY)
 
 def commands_for(c: Case) -> Tuple[str, ...]:
     """Every command in the full run.  By default (under 3 minutes on two cores) a wheel gets
-    :data:`PRIMARY`, one of :data:`ROTATING` in turn, the commands its case names in ``accept``
-    and those with a known failure (unless the case is slow); an index file the commands that
+    :data:`PRIMARY`, one of :data:`ROTATING` in turn and the commands its case names in ``accept``;
+    an index file the commands that
     read index files; a folder the commands that take folders."""
     if FULL:
         return COMMANDS
-    known = {command for (case_id, command) in KNOWN if case_id == c.id and not c.slow}
     turn = CASES.index(c)
     if c.kind == "wheel":
-        chosen = set(PRIMARY) | {ROTATING[turn % len(ROTATING)]} | set(c.accept) | known
+        chosen = set(PRIMARY) | {ROTATING[turn % len(ROTATING)]} | set(c.accept)
     elif c.kind == "index":
-        chosen = {"show", "check", "index", "select", ("upgrade", "install")[turn % 2]} | set(c.accept) | known
+        chosen = {"show", "check", "index", "select", ("upgrade", "install")[turn % 2]} | set(c.accept)
     else:
-        chosen = {"check", "index", "select", ("relabel", "upgrade", "install")[turn % 3]} | set(c.accept) | known
+        chosen = {"check", "index", "select", ("relabel", "upgrade", "install")[turn % 3]} | set(c.accept)
     return tuple(command for command in COMMANDS if command in chosen)
 
 
@@ -323,11 +311,7 @@ def _pairs() -> List[Tuple[Case, str]]:
 
 
 def _param(c: Case, command: str):
-    marks = []
-    reason = KNOWN.get((c.id, command))
-    if reason is not None:
-        marks.append(pytest.mark.xfail(strict=True, reason=reason))
-    return pytest.param(c, command, id=f"{c.id}--{command}", marks=marks)
+    return pytest.param(c, command, id=f"{c.id}--{command}")
 
 
 _RESULTS: Dict[Tuple[str, str], Outcome] = {}
@@ -386,13 +370,6 @@ def test_the_full_run_gives_every_command_every_case():
     for c in CASES:
         by_kind.setdefault(c.kind, set()).update(commands_for(c))
     assert by_kind["wheel"] == set(COMMANDS)
-
-
-def test_every_known_failure_names_a_case_and_a_command():
-    ids = {c.id for c in CASES}
-    for (case_id, command), reason in KNOWN.items():
-        assert case_id in ids and command in COMMANDS, (case_id, command)
-        assert reason.startswith("issue 11 item "), reason
 
 
 def test_the_launcher_measures_the_command_not_the_test_process(tmp_path):

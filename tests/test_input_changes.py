@@ -170,3 +170,34 @@ def test_relabel_copy_refuses_an_input_written_during_the_copy(tmp_path, run_var
     result = run_varwheel("relabel", deferred, "-o", out)
     assert copied
     assert_refused(result, out, deferred)
+
+
+def test_a_link_made_during_the_copy_is_refused_and_the_message_says_what_it_may_be(tmp_path, run_varwheel, monkeypatch):
+    """A hard link changes only the status change time, as a writer that puts the modification time back does.
+
+    Both are refused (they cannot be told apart from the file's metadata); the
+    message names the harmless causes too, so that a user whose wheel was only
+    linked (``index --simple`` links wheels into its pages) knows a rerun is all
+    it needs.
+    """
+    import varwheel.wheel.rewrite as rewrite
+
+    src = big_wheel(tmp_path / "in")
+    real = rewrite.Sink.copy
+    linked: List[Path] = []
+
+    def copy(self, fh, start, count):
+        if not linked:
+            linked.append(tmp_path / "link.whl")
+            os.link(src, linked[0])
+        return real(self, fh, start, count)
+
+    monkeypatch.setattr(rewrite.Sink, "copy", copy)
+    out = tmp_path / "out"
+    result = run_varwheel("make-variant", "-f", src, "-o", out, "-p", PROPERTY)
+    assert linked
+    assert_refused(result, out, src)
+    assert "status change time: written with its modification time put back, or linked" in result.stderr
+    monkeypatch.setattr(rewrite.Sink, "copy", real)
+    again = run_varwheel("make-variant", "-f", src, "-o", out, "-p", PROPERTY)
+    assert again.returncode == 0, again.stderr

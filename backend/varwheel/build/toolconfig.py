@@ -220,10 +220,12 @@ def _variant_dependencies(table: Mapping[str, Any], source: str) -> Tuple[Tuple[
     """``variant-dependencies`` (each a specifier that uses a variant marker) and ``variant-dependencies-mode``."""
     mode = table.get("variant-dependencies-mode", "markers")
     if mode not in DEPENDENCY_MODES:
+        from varwheel.model.document import UV
+
         raise InvalidPyproject(
             f"{source}: tool.varwheel.variant-dependencies-mode: {mode!r} is not a mode; use \"markers\" (the "
             "Requires-Dist lines as written, the same in every wheel) or \"resolve\" (each wheel gets its own "
-            "plain requirements, which pip and uv 0.13.9 read)"
+            f"plain requirements, which pip and {UV} read)"
         )
     entries = table.get("variant-dependencies", [])
     if isinstance(entries, str) or not isinstance(entries, list):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 
+from varwheel.model.document import UV
+
 NAME = "check"
-HELP = ("check wheels and folders (RECORD, variant.json, labels, index files, what uv 0.13.9 refuses or "
+HELP = (f"check wheels and folders (RECORD, variant.json, labels, index files, what {UV} refuses or "
         "ignores); exit 1 on problems")
 
 

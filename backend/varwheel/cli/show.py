@@ -24,6 +24,8 @@ import argparse
 import json
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from varwheel.model.document import UV
+
 NAME = "show"
 HELP = "show a wheel's variant: label, properties, providers, schema, priorities, and what uv does with it"
 
@@ -123,7 +125,7 @@ class _Read:
         else:
             assert doc is not None
             lines = [f"  format:      {doc.format} ({doc.schema})"]
-        lines.append(f"  uv 0.13.9:   {reading.describe()}")
+        lines.append(f"  {UV}:   {reading.describe()}")
         if reading.legacy:
             if self.refused is not None:
                 lines.append(f"  upgrade:     `varwheel upgrade` refuses it: {self.refused}")
@@ -166,7 +168,7 @@ def _variant_dependencies(archive) -> List[str]:
 def _dependency_lines(deps: List[str]) -> List[str]:
     if not deps:
         return []
-    return (["  variant dependencies:  (PEP 825 markers: pip and uv 0.13.9 cannot read them; varwheel install can)"]
+    return ([f"  variant dependencies:  (PEP 825 markers: pip and {UV} cannot read them; varwheel install can)"]
             + [f"    {dep}" for dep in deps])
 
 

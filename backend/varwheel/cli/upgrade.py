@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 
+from varwheel.model.document import UV
+
 NAME = "upgrade"
-HELP = "convert PEP 817-era variant metadata (wheels, *-variants.json) to the current format uv 0.13.9 reads"
+HELP = f"convert PEP 817-era variant metadata (wheels, *-variants.json) to the current format {UV} reads"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

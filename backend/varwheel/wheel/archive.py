@@ -1255,6 +1255,10 @@ def refuse_if_changed(path: "str | os.PathLike[str]", fd: int, before: Tuple[int
             what for what, a, b in zip(("size", "modification time", "inode", "device", "status change time"),
                                        before, now) if a != b
         )
+        if said == "status change time":
+            # Also what a hard link, chmod or chown does (index --simple links wheels into its pages):
+            # refused all the same, since a writer that puts the modification time back looks alike.
+            said += ": written with its modification time put back, or linked, or its mode or owner changed"
         raise InvalidWheel(
             f"{path}: changed while it was read ({said}); nothing was written: another process is "
             "writing it, run again once it is complete"
