@@ -42,10 +42,9 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from baseline import ROOT, baseline_backend, child_env  # bench/ is the script's folder, first on sys.path
 HOOK_MODULES = (
     "varwheel.build.toolconfig",
     "varwheel.build.settings",
@@ -58,26 +57,6 @@ HOOK_MODULES = (
 #: the inner backends a variant build wraps, as their build hooks import them
 INNER_BACKENDS = ("setuptools.build_meta", "hatchling.build", "flit_core.buildapi", "scikit_build_core.build", "mesonpy")
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
-
-
-def child_env(backend: Path = ROOT / "backend") -> Dict[str, str]:
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(ROOT / ".bench-data" / "pycache")
-    env["PYTHONPATH"] = str(backend) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def baseline_backend(rev: str) -> Path:
-    """``backend/`` at git revision ``rev``, unpacked once under ``.bench-data`` (git's metadata is left alone)."""
-    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    folder = ROOT / ".bench-data" / "baseline" / sha
-    if not (folder / "backend" / "varwheel").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "backend"], capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return folder / "backend"
 
 
 def importtime(code: str, env: Dict[str, str]) -> List[Tuple[int, int, int, str]]:
@@ -124,7 +103,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--top", type=int, default=15, help="modules listed by their own import time")
     parser.add_argument("--baseline", metavar="REV", help="also measure git revision REV, interleaved")
     args = parser.parse_args(argv)
-    trees = {"this tree": child_env()}
+    trees = {"this tree": child_env(ROOT / "backend")}
     if args.baseline:
         trees[f"@{args.baseline}"] = child_env(baseline_backend(args.baseline))
     hook = "import varwheel.build; import " + ", ".join(HOOK_MODULES)

@@ -68,7 +68,7 @@ import zlib
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Tuple
 
-ROOT = Path(__file__).resolve().parent.parent
+from baseline import ROOT, baseline_backend, child_env  # bench/ is the script's folder, first on sys.path
 DATA = ROOT / ".bench-data" / "make_variant"
 PROPERTY = "x86_64 :: level :: v3"
 LABEL = "fa7c1393"
@@ -339,28 +339,6 @@ def shared_extents(path: Path) -> Tuple[int, int]:
 
 
 # -- running and measuring -------------------------------------------------------------------------
-
-
-def child_env(backend: Optional[Path] = None) -> Dict[str, str]:
-    """The children's environment: bytecode cached (outside the tree), as after ``pip install``; ``backend`` first on the path."""
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = str(ROOT / ".bench-data" / "pycache")
-    if backend is not None:
-        env["PYTHONPATH"] = str(backend) + os.pathsep + env.get("PYTHONPATH", "")
-    return env
-
-
-def baseline_backend(rev: str) -> Path:
-    """``backend/`` as it was at git revision ``rev``, unpacked once under ``.bench-data`` (no worktree: git's metadata is left alone)."""
-    sha = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    folder = ROOT / ".bench-data" / "baseline" / sha
-    if not (folder / "backend" / "varwheel").exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(ROOT), "archive", sha, "backend"], capture_output=True, check=True).stdout
-        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
-    return folder / "backend"
 
 
 def run_once(argv: Sequence[str], out_dir: Path, env: Dict[str, str], interval: float = 0.005) -> Tuple[float, int]:
