@@ -19,11 +19,13 @@ does, without importing it.
 
 from __future__ import annotations
 
+import operator
 from typing import List, NamedTuple, Optional, Tuple
 
 __all__ = ["ParsedRequirement", "RequirementError", "parse_requirement", "specifier_admits"]
 
 _OPERATORS = ("==", "!=", "<=", ">=", "<", ">")
+_COMPARE = {"==": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
 
@@ -127,12 +129,10 @@ def specifier_admits(req: ParsedRequirement, version: str) -> bool:
 
         return SpecifierSet(req.specifier).contains(Version(version), prereleases=True)
     have = _release(version)
-    for op, bound in (_clause(text) or ("", "") for text in req.specifier.split(",")):
-        want = _release(bound)
-        ok = {
-            "==": have == want, "!=": have != want, "<": have < want,
-            "<=": have <= want, ">": have > want, ">=": have >= want,
-        }[op]
-        if not ok:
+    for text in req.specifier.split(","):
+        clause = _clause(text)
+        assert clause is not None, req  # a plain specifier is written from clauses _clause read
+        op, bound = clause
+        if not _COMPARE[op](have, _release(bound)):
             return False
     return True
